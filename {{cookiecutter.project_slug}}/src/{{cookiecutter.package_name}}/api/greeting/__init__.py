@@ -1,0 +1,1 @@
+"""The greeting API, served in two versions side by side."""

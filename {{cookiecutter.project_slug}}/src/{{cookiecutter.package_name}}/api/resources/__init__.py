@@ -1,0 +1,1 @@
+"""The resources API: a sample CRUD resource to copy for your own."""

@@ -1,0 +1,114 @@
+"""Resources API, version 1."""
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+from werkzeug.exceptions import Conflict, NotFound
+
+from ...extensions import db
+from ...models import Resource
+from .schemas import (
+    PageArgsSchema,
+    ResourceCreateSchema,
+    ResourcePageSchema,
+    ResourceSchema,
+    ResourceUpdateSchema,
+)
+
+blp = Blueprint(
+    "resources_v1",
+    __name__,
+    url_prefix="/api/resources/v1",
+    description="A sample resource with create, read, update and delete.",
+)
+
+
+def get_or_404(resource_id: int) -> Resource:
+    """Return the resource or answer 404."""
+    resource = db.session.get(Resource, resource_id)
+    if resource is None:
+        raise NotFound(f"Resource {resource_id} does not exist.")
+    return resource
+
+
+def ensure_name_free(name: str, resource_id: int | None = None) -> None:
+    """Answer 409 when another resource already has this name."""
+    query = select(Resource.id).where(Resource.name == name, Resource.id != resource_id)
+    if db.session.scalar(query) is not None:
+        raise Conflict(f"A resource named {name!r} already exists.")
+
+
+@blp.route("")
+class Resources(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, ResourcePageSchema)
+    def get(self, args: dict[str, int]) -> dict[str, Any]:
+        """List resources, oldest first, one page at a time."""
+        page, size = args["page"], args["page_size"]
+        total = db.session.scalar(select(func.count()).select_from(Resource)) or 0
+        query = select(Resource).order_by(Resource.id).limit(size).offset((page - 1) * size)
+        return {
+            "items": db.session.scalars(query).all(),
+            "total": total,
+            "page": page,
+            "page_size": size,
+            "pages": -(-total // size),
+        }
+
+    @blp.arguments(ResourceCreateSchema)
+    @blp.response(201, ResourceSchema)
+    @blp.alt_response(409, description="Another resource has this name")
+    def post(self, data: dict[str, Any]) -> tuple[Resource, dict[str, str]]:
+        """Create a resource."""
+        ensure_name_free(data["name"])
+        resource = Resource(**data)
+        db.session.add(resource)
+        db.session.commit()
+        location = url_for("resources_v1.ResourceItem", resource_id=resource.id)
+        return resource, {"Location": location}
+
+
+@blp.route("/<int:resource_id>")
+class ResourceItem(MethodView):
+    @blp.response(200, ResourceSchema)
+    @blp.alt_response(404, description="No resource has this id")
+    def get(self, resource_id: int) -> Resource:
+        """Get a resource."""
+        return get_or_404(resource_id)
+
+    @blp.arguments(ResourceCreateSchema)
+    @blp.response(200, ResourceSchema)
+    @blp.alt_response(404, description="No resource has this id")
+    @blp.alt_response(409, description="Another resource has this name")
+    def put(self, data: dict[str, Any], resource_id: int) -> Resource:
+        """Replace a resource."""
+        resource = get_or_404(resource_id)
+        ensure_name_free(data["name"], resource_id)
+        resource.name = data["name"]
+        resource.description = data["description"]
+        db.session.commit()
+        return resource
+
+    @blp.arguments(ResourceUpdateSchema)
+    @blp.response(200, ResourceSchema)
+    @blp.alt_response(404, description="No resource has this id")
+    @blp.alt_response(409, description="Another resource has this name")
+    def patch(self, data: dict[str, Any], resource_id: int) -> Resource:
+        """Update some fields of a resource."""
+        resource = get_or_404(resource_id)
+        if "name" in data:
+            ensure_name_free(data["name"], resource_id)
+        for field, value in data.items():
+            setattr(resource, field, value)
+        db.session.commit()
+        return resource
+
+    @blp.response(204)
+    @blp.alt_response(404, description="No resource has this id")
+    def delete(self, resource_id: int) -> None:
+        """Delete a resource."""
+        db.session.delete(get_or_404(resource_id))
+        db.session.commit()

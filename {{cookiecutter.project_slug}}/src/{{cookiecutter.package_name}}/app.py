@@ -1,0 +1,53 @@
+"""The application factory."""
+
+import os
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from dotenv import find_dotenv, load_dotenv
+from flask import Flask
+
+from . import errors, middleware
+from .api import BLUEPRINTS, Api
+from .config import configure
+from .extensions import db, ma, migrate
+
+DISTRIBUTION = "{{ cookiecutter.project_slug }}"
+
+
+def app_version() -> str:
+    """Return the version a build stamped in APP_VERSION, else the installed package's."""
+    if stamped := os.environ.get("APP_VERSION"):
+        return stamped
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure an instance of the API."""
+    overrides = dict(config or {})
+    # .env is read from the working directory; variables already set win.
+    load_dotenv(find_dotenv(usecwd=True))
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    configure(app, overrides)
+    app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
+    app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()
+
+    # extensions
+    db.init_app(app)
+    migrate.init_app(app, db)
+    ma.init_app(app)
+    api = Api(app)
+
+    # request handling shared by every route
+    middleware.init_app(app)
+    errors.register_error_handlers(app)
+
+    # blueprints
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,62 @@
+"""Request handling every route shares: request ids, version header, access log, proxies."""
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+access_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".access")
+
+# A client-supplied id is echoed only if it is short and plain, so it cannot forge log lines.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def init_app(app: Flask) -> None:
+    """Install the hooks and, behind reverse proxies, trust their X-Forwarded-* headers."""
+    proxies = app.config["PROXY_FIX_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
+    app.before_request(_start)
+    app.before_request(_require_json_body)
+    app.after_request(_finish)
+
+
+def _start() -> None:
+    """Take the caller's request id or make one, and start the clock."""
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _require_json_body() -> None:
+    """Refuse a body that is not JSON with 415 rather than a confusing validation error."""
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if request.method in _BODY_METHODS and has_body and not request.is_json:
+        raise UnsupportedMediaType("Send the request body as application/json.")
+
+
+def _finish(response: Response) -> Response:
+    """Stamp the version and request id on the response and write the access log line."""
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers["X-Request-ID"] = request_id
+    response.headers["X-App-Version"] = current_app.config["API_VERSION"]
+    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    access_log.info(
+        '%s "%s %s" %s %.1fms request_id=%s',
+        request.remote_addr,
+        request.method,
+        request.full_path.rstrip("?"),
+        response.status_code,
+        elapsed_ms,
+        request_id,
+    )
+    return response

@@ -1,0 +1,93 @@
+"""Fixtures: an app on the test database, its client and CLI runner, sample data."""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.config import default_database_url
+from {{ cookiecutter.package_name }}.extensions import db
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop at once when a server-database project has no test database to use."""
+    if not os.environ.get("TEST_DATABASE_URL") and not default_database_url("").startswith(
+        "sqlite"
+    ):
+        raise pytest.UsageError(
+            "TEST_DATABASE_URL is not set: point it at an empty database the tests may wipe, "
+            "e.g. TEST_DATABASE_URL=" + default_database_url("").rsplit("/", 1)[0] + "/test"
+        )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the tests own: TEST_DATABASE_URL, else a fresh SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    return url or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def _create(database_url: str, instance_path: Path, config: dict[str, Any]) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "APP_ENV": "testing",
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(instance_path),
+            **config,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Bring the test database to the newest revision once per run."""
+    app = _create(database_url, tmp_path_factory.mktemp("instance"), {})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app on the migrated test database, emptied after each test."""
+    app = _create(migrated, tmp_path, {})
+    yield app
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(migrated: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Create extra apps with config overrides; their connections are closed afterwards."""
+    made: list[Flask] = []
+
+    def make(database_url: str = migrated, **config: Any) -> Flask:
+        made.append(_create(database_url, tmp_path, config))
+        return made[-1]
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
