@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
@@ -17,6 +18,7 @@ from {{ cookiecutter.package_name }}.extensions import db
 
 def pytest_configure(config: pytest.Config) -> None:
     """Stop at once when a server-database project has no test database to use."""
+    load_dotenv(find_dotenv(usecwd=True))
     if not os.environ.get("TEST_DATABASE_URL") and not default_database_url("").startswith(
         "sqlite"
     ):

@@ -4,10 +4,15 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 access_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".access")
 
@@ -16,8 +21,24 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+class IgnoreTrailingSlash:
+    """Serve /x/ as /x: clients are neither redirected nor refused for a trailing slash."""
+
+    def __init__(self, app: "WSGIApplication") -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: "WSGIEnvironment", start_response: "StartResponse"
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            environ["PATH_INFO"] = path.rstrip("/") or "/"
+        return self.app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     """Install the hooks and, behind reverse proxies, trust their X-Forwarded-* headers."""
+    app.wsgi_app = IgnoreTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
     proxies = app.config["PROXY_FIX_COUNT"]
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

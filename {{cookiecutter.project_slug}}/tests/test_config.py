@@ -1,0 +1,81 @@
+"""Configuration sources, their precedence, and the SECRET_KEY guard."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from {{ cookiecutter.package_name }}.config import check_secret_key, from_environment, parse_bool
+
+MakeApp = Callable[..., Flask]
+
+
+def test_environment_variables_are_parsed_by_type() -> None:
+    values = from_environment({"MAX_CONTENT_LENGTH": "2048", "SQLALCHEMY_ECHO": "yes", "X": "1"})
+    assert values == {"MAX_CONTENT_LENGTH": 2048, "SQLALCHEMY_ECHO": True}
+
+
+def test_a_malformed_variable_is_named() -> None:
+    with pytest.raises(RuntimeError, match="MAX_CONTENT_LENGTH"):
+        from_environment({"MAX_CONTENT_LENGTH": "lots"})
+
+
+@pytest.mark.parametrize(("text", "value"), [("1", True), ("On", True), ("0", False), ("", False)])
+def test_booleans(text: str, value: bool) -> None:
+    assert parse_bool(text) is value
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", "change-me-please", "  "])
+def test_production_refuses_a_placeholder_secret(secret: str) -> None:
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        check_secret_key("production", secret)
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_development_and_testing_accept_any_secret(environment: str) -> None:
+    check_secret_key(environment, "")
+
+
+def test_sources_apply_in_order(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """instance/config.toml < APP_CONFIG_FILE < environment < create_app(config)."""
+    (tmp_path / "config.toml").write_text('PROXY_FIX_COUNT = 1\nLOG_LEVEL = "DEBUG"\n')
+    config_file = tmp_path / "settings.json"
+    config_file.write_text(json.dumps({"PROXY_FIX_COUNT": 2, "MAX_CONTENT_LENGTH": 10}))
+    monkeypatch.setenv("APP_CONFIG_FILE", str(config_file))
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "20")
+    app = make_app(DATABASE_TIMEOUT_SECONDS=3)
+    assert app.config["LOG_LEVEL"] == "DEBUG"
+    assert app.config["PROXY_FIX_COUNT"] == 2
+    assert app.config["MAX_CONTENT_LENGTH"] == 20
+    assert app.config["DATABASE_TIMEOUT_SECONDS"] == 3
+
+
+def test_a_toml_config_file_is_read(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file = tmp_path / "settings.toml"
+    config_file.write_text("MAX_CONTENT_LENGTH = 99\nlowercase_is_ignored = 1\n")
+    monkeypatch.setenv("APP_CONFIG_FILE", str(config_file))
+    app = make_app()
+    assert app.config["MAX_CONTENT_LENGTH"] == 99
+    assert "lowercase_is_ignored" not in app.config
+
+
+def test_the_database_url_comes_from_the_environment(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, migrated: str
+) -> None:
+    """DATABASE_URL in the environment is used when create_app is not given one."""
+    monkeypatch.setenv("DATABASE_URL", migrated)
+    from {{ cookiecutter.package_name }} import create_app
+
+    app = create_app({"APP_ENV": "testing", "INSTANCE_PATH": "/tmp/unused"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == migrated
+
+
+def test_production_app_refuses_a_placeholder(make_app: MakeApp) -> None:
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        make_app(APP_ENV="production", SECRET_KEY="change-me")

@@ -1,0 +1,78 @@
+"""Every error leaves as application/problem+json (RFC 9457)."""
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, object]:
+    """Check the status, the media type and the RFC 9457 members."""
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, object] = response.get_json(force=True)
+    assert PROBLEM_KEYS <= set(body)
+    assert body["status"] == status
+    return body
+
+
+def test_malformed_json_is_400(client: FlaskClient) -> None:
+    """A body that does not parse is a 400 naming the JSON body."""
+    response = client.post(
+        "/api/resources/v1", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 400)
+    assert "json" in body["errors"]  # type: ignore[operator]
+
+
+def test_unknown_route_is_404(client: FlaskClient) -> None:
+    assert_problem(client.get("/no/such/route"), 404)
+
+
+def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
+    """The Allow header survives the conversion to problem+json."""
+    response = client.delete("/api/resources/v1")
+    assert_problem(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_body_over_the_limit_is_413(make_app: Callable[..., Flask]) -> None:
+    """MAX_CONTENT_LENGTH bounds the request body."""
+    client = make_app(MAX_CONTENT_LENGTH=64).test_client()
+    response = client.post("/api/resources/v1", json={"name": "x" * 100})
+    assert_problem(response, 413)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_415(client: FlaskClient, content_type: str) -> None:
+    response = client.post(
+        "/api/resources/v1", data="name=x", headers={"Content-Type": content_type}
+    )
+    assert_problem(response, 415)
+
+
+def test_validation_errors_are_422_with_field_errors(client: FlaskClient) -> None:
+    body = assert_problem(client.post("/api/resources/v1", json={}), 422)
+    assert body["errors"] == {"json": {"name": ["Missing data for required field."]}}
+
+
+def test_unexpected_errors_are_500_without_details(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The client gets no exception text or traceback; the log gets the traceback."""
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    with caplog.at_level("ERROR"):
+        response = app.test_client().get("/boom")
+    body = assert_problem(response, 500)
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert body["title"] == "Internal Server Error"
+    assert any("secret internals" in (r.exc_text or "") for r in caplog.records)

@@ -1,0 +1,149 @@
+"""The resources API: CRUD, validation, pagination, conflicts."""
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+URL = "/api/resources/v1"
+
+
+def create(client: FlaskClient, name: str = "alpha", description: str = "") -> dict[str, Any]:
+    """Create a resource and return its body."""
+    response = client.post(URL, json={"name": name, "description": description})
+    assert response.status_code == 201, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def test_crud_round_trip(client: FlaskClient) -> None:
+    """Create, read, list, replace, update, delete, then read again gives 404."""
+    created = client.post(URL, json={"name": "alpha", "description": "first"})
+    assert created.status_code == 201
+    item = created.get_json()
+    assert created.headers["Location"] == f"{URL}/{item['id']}"
+    assert item["name"] == "alpha"
+    assert item["description"] == "first"
+    assert item["created_at"].endswith("+00:00")
+
+    assert client.get(f"{URL}/{item['id']}").get_json() == item
+    assert client.get(URL).get_json()["items"] == [item]
+
+    replaced = client.put(f"{URL}/{item['id']}", json={"name": "beta"})
+    assert replaced.status_code == 200
+    assert replaced.get_json()["name"] == "beta"
+    assert replaced.get_json()["description"] == ""
+
+    patched = client.patch(f"{URL}/{item['id']}", json={"description": "changed"})
+    assert patched.status_code == 200
+    assert patched.get_json()["name"] == "beta"
+    assert patched.get_json()["description"] == "changed"
+
+    deleted = client.delete(f"{URL}/{item['id']}")
+    assert deleted.status_code == 204
+    assert deleted.data == b""
+    assert client.get(f"{URL}/{item['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": " padded "}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": 42}, "name"),
+        ({"name": "ok", "description": "x" * 1001}, "description"),
+        ({"name": "ok", "colour": "red"}, "colour"),
+        ({"name": "ok", "id": 7}, "id"),
+    ],
+)
+def test_create_refuses_invalid_bodies(client: FlaskClient, body: Any, field: str) -> None:
+    """Invalid fields are named in the problem's errors."""
+    response = client.post(URL, json=body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in response.get_json()["errors"]["json"]
+
+
+def test_replace_requires_every_field(client: FlaskClient) -> None:
+    """PUT is a full replacement: the name is required."""
+    item = create(client)
+    response = client.put(f"{URL}/{item['id']}", json={"description": "no name"})
+    assert response.status_code == 422
+    assert "name" in response.get_json()["errors"]["json"]
+
+
+def test_patch_validates_the_fields_it_gets(client: FlaskClient) -> None:
+    """PATCH accepts a subset, but each given field is validated."""
+    item = create(client)
+    response = client.patch(f"{URL}/{item['id']}", json={"name": ""})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_missing_resource_is_404(client: FlaskClient, method: str) -> None:
+    """Every item route answers 404 problem+json for an unknown id."""
+    response = getattr(client, method)(f"{URL}/999999", json={"name": "x"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert "999999" in response.get_json()["detail"]
+
+
+def test_duplicate_name_is_409(client: FlaskClient) -> None:
+    """Names are unique on create, replace and update."""
+    create(client, "alpha")
+    other = create(client, "beta")
+    assert client.post(URL, json={"name": "alpha"}).status_code == 409
+    assert client.put(f"{URL}/{other['id']}", json={"name": "alpha"}).status_code == 409
+    response = client.patch(f"{URL}/{other['id']}", json={"name": "alpha"})
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+
+
+def test_renaming_a_resource_to_its_own_name_is_allowed(client: FlaskClient) -> None:
+    """The uniqueness check ignores the resource being changed."""
+    item = create(client, "alpha")
+    assert client.put(f"{URL}/{item['id']}", json={"name": "alpha"}).status_code == 200
+
+
+def test_pagination_reports_the_total(client: FlaskClient) -> None:
+    """Pages are ordered by id, sized as asked, and report the total."""
+    for number in range(5):
+        create(client, f"item-{number}")
+    body = client.get(f"{URL}?page=2&page_size=2").get_json()
+    assert [item["name"] for item in body["items"]] == ["item-2", "item-3"]
+    assert body["total"] == 5
+    assert body["pages"] == 3
+    assert (body["page"], body["page_size"]) == (2, 2)
+    assert client.get(f"{URL}?page=4&page_size=2").get_json()["items"] == []
+
+
+def test_default_page_size_is_20(client: FlaskClient) -> None:
+    """Without arguments the first 20 resources are listed."""
+    for number in range(21):
+        create(client, f"item-{number:02d}")
+    body = client.get(URL).get_json()
+    assert len(body["items"]) == 20
+    assert body["total"] == 21
+
+
+@pytest.mark.parametrize("query", ["page=0", "page_size=0", "page_size=101", "page=abc"])
+def test_out_of_bounds_pages_are_422(client: FlaskClient, query: str) -> None:
+    """The page size is bounded at 100; pages start at 1."""
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 422
+    assert "query" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("path", [URL, URL + "/"])
+def test_trailing_slash_does_not_redirect(client: FlaskClient, path: str) -> None:
+    """The collection answers with or without a trailing slash."""
+    assert client.get(path).status_code == 200
+    assert client.post(path, json={"name": f"slash{len(path)}"}).status_code == 201
+
+
+def test_item_trailing_slash_does_not_redirect(client: FlaskClient) -> None:
+    """An item answers with or without a trailing slash."""
+    item = create(client)
+    assert client.get(f"{URL}/{item['id']}/").status_code == 200
