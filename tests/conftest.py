@@ -1,0 +1,112 @@
+"""Fixtures of the matrix: baking, real database servers, a private cookiecutter config."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from tests import dbservers
+from tests.matrix import COSMETIC, TEMPLATE, combinations, options
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say how many combinations the matrix covers, before anything runs."""
+    combos = combinations()
+    product = len(combos) - sum(len(options()[key]) - 1 for key in COSMETIC if key in options())
+    return f"matrix: {len(combos)} combinations ({product} full product, {len(combos) - product} cosmetic sweeps)"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep cookiecutter's replay and clone directories out of the user's home."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {home / 'cookiecutters'}\nreplay_dir: {home / 'replay'}\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COOKIECUTTER_CONFIG", str(config))
+        yield config
+
+
+def bake(output_dir: Path, answers: dict[str, Any]) -> Path:
+    """Render the template with its hooks, as a user would, and return the project."""
+    return Path(
+        cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir))
+    )
+
+
+def _server(kind: str, base: Path) -> Iterator[dbservers.DatabaseServer]:
+    start = dbservers.start_postgresql if kind == "postgresql" else dbservers.start_mariadb
+    try:
+        server = start(base)
+    except dbservers.ServerUnavailable as missing:
+        if IN_CI:
+            pytest.fail(f"CI=true and {missing}", pytrace=False)
+        pytest.skip(str(missing))
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgresql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dbservers.DatabaseServer]:
+    yield from _server("postgresql", tmp_path_factory.mktemp("postgresql"))
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dbservers.DatabaseServer]:
+    yield from _server("mysql", tmp_path_factory.mktemp("mariadb"))
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> Any:
+    """Return a function giving a fresh database URL for a combination's database answer."""
+
+    def fresh(database: str, name: str) -> str | None:
+        if database == "sqlite":
+            return None  # the generated suite makes its own throwaway SQLite file
+        fixture = "postgresql_server" if database == "postgresql" else "mariadb_server"
+        server: dbservers.DatabaseServer = request.getfixturevalue(fixture)
+        return server.new_database(dbservers.safe_database_name(name))
+
+    return fresh
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> str:
+    """Run a command in a baked project; fail the test with its output if it fails."""
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(command)} exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}",
+            pytrace=False,
+        )
+    return result.stdout
+
+
+def project_env(project: Path, database_url: str | None) -> dict[str, str]:
+    """The environment a generated suite runs in: the shared venv, the project's source."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "TEST_DATABASE_URL", "APP_CONFIG_FILE", "PYTHONPATH"}
+    }
+    env["PYTHONPATH"] = str(project / "src")
+    if database_url:
+        env["TEST_DATABASE_URL"] = database_url
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+PYTHON = sys.executable

@@ -1,0 +1,55 @@
+"""The combinations the matrix covers, computed from cookiecutter.json.
+
+Every choice and boolean key enters a full cartesian product, except the cosmetic keys, which
+change no behaviour and are swept one value at a time on top of the defaults. A key added to
+cookiecutter.json is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+# Keys that only change text (target versions, license file): one sweep each suffices.
+COSMETIC = ("python_version", "license")
+
+# Combinations that must be refused, each with the reason: {frozenset(answer items): reason}.
+REFUSED: dict[frozenset[tuple[str, Any]], str] = {}
+
+
+def options(template: Path = TEMPLATE) -> dict[str, list[Any]]:
+    """Return every choice or boolean key with its values, the default first."""
+    context = json.loads((template / "cookiecutter.json").read_text())
+    found: dict[str, list[Any]] = {}
+    for key, value in context.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, list):
+            found[key] = list(value)
+        elif isinstance(value, bool):
+            found[key] = [value, not value]
+    return found
+
+
+def combinations(template: Path = TEMPLATE) -> list[dict[str, Any]]:
+    """Full product of the behavioural keys, then each cosmetic value over the defaults."""
+    choices = options(template)
+    behavioural = {key: values for key, values in choices.items() if key not in COSMETIC}
+    result = [
+        dict(zip(behavioural, values, strict=True))
+        for values in itertools.product(*behavioural.values())
+    ]
+    defaults = {key: values[0] for key, values in behavioural.items()}
+    for key in COSMETIC:
+        for value in choices.get(key, [])[1:]:
+            result.append({**defaults, key: value})
+    return [combo for combo in result if frozenset(combo.items()) not in REFUSED]
+
+
+def combination_id(combo: dict[str, Any]) -> str:
+    """A short, stable test id: the values in key order."""
+    return "-".join(f"{key}={value}" for key, value in combo.items())
