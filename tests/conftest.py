@@ -21,8 +21,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 def pytest_report_header(config: pytest.Config) -> str:
     """Say how many combinations the matrix covers, before anything runs."""
     combos = combinations()
-    product = len(combos) - sum(len(options()[key]) - 1 for key in COSMETIC if key in options())
-    return f"matrix: {len(combos)} combinations ({product} full product, {len(combos) - product} cosmetic sweeps)"
+    sweeps = sum(len(values) - 1 for key, values in options().items() if key in COSMETIC)
+    product = len(combos) - sweeps
+    return f"matrix: {len(combos)} combinations ({product} full product, {sweeps} cosmetic sweeps)"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,7 +42,9 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 def bake(output_dir: Path, answers: dict[str, Any]) -> Path:
     """Render the template with its hooks, as a user would, and return the project."""
     return Path(
-        cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir))
+        cookiecutter(
+            str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+        )
     )
 
 
@@ -58,7 +61,9 @@ def _server(kind: str, base: Path) -> Iterator[dbservers.DatabaseServer]:
 
 
 @pytest.fixture(scope="session")
-def postgresql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dbservers.DatabaseServer]:
+def postgresql_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dbservers.DatabaseServer]:
     yield from _server("postgresql", tmp_path_factory.mktemp("postgresql"))
 
 
@@ -81,7 +86,9 @@ def database_url(request: pytest.FixtureRequest) -> Any:
     return fresh
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> str:
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
+) -> str:
     """Run a command in a baked project; fail the test with its output if it fails."""
     result = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
