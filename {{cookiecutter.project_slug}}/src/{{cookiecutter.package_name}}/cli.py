@@ -58,7 +58,8 @@ class Server(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self) -> Any:  # a Flask app is a WSGI callable; gunicorn's stub type is narrower
         return self.application
@@ -97,7 +98,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         prepare(app)
     port = args.port or free_port(args.host)
     print(f"Serving on http://{args.host}:{port} (docs: /docs)", flush=True)
-    Server(app, {"bind": f"{args.host}:{port}", "workers": args.workers}).run()
+    options = {
+        "bind": f"{args.host}:{port}",
+        "workers": args.workers,
+        # Newer gunicorn opens a control socket under ~/.gunicorn; the API needs none.
+        "control_socket_disable": True,
+    }
+    Server(app, options).run()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, json
+from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -44,9 +44,10 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    response = current_app.response_class(
-        json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers
-    )
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MIMETYPE
+    response.headers.update(headers or {})
     return response
 
 
@@ -56,8 +57,14 @@ def problem_for_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     headers = {k: v for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS}
     headers.update(data.get("headers") or {})
-    detail = data.get("message") or error.description or HTTP_STATUS_CODES.get(status, "Error")
-    return problem(status, detail, errors=data.get("messages"), headers=headers)
+    messages = data.get("messages")
+    if data.get("message"):
+        detail = data["message"]
+    elif messages:  # webargs: the field errors say it all
+        detail = "The request has invalid parts; see errors."
+    else:
+        detail = error.description or HTTP_STATUS_CODES.get(status, "Error")
+    return problem(status, detail, errors=messages, headers=headers)
 
 
 def _database_unavailable(error: OperationalError) -> Response:
