@@ -58,6 +58,8 @@ HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 30.0  # seconds for a server to accept connections
 SETUP_TIMEOUT = 120.0  # seconds for initdb / mariadb-install-db
 STOP_TIMEOUT = 10.0  # seconds between the polite signal and SIGKILL
+PROBE_TIMEOUT = 2  # seconds for one readiness probe (connect + query)
+ADMIN_TIMEOUT = 60  # seconds for connecting and for each statement of new_database()
 PORT_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
 LOG_TAIL_LINES = 20
 SOCKET_DIR_MAX_LEN = 80  # unix socket paths are limited to ~107 bytes
@@ -226,7 +228,7 @@ class PostgreSQLServer(DatabaseServer):
         return self.url("postgres")
 
     def _recreate_database(self, name: str) -> None:
-        with _postgres_connect(self.port) as conn:
+        with _postgres_connect(self.port, ADMIN_TIMEOUT) as conn:
             # FORCE ends sessions still connected to the old database (PostgreSQL >= 13).
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -246,7 +248,7 @@ class MariaDBServer(DatabaseServer):
         return self.url("mysql")
 
     def _recreate_database(self, name: str) -> None:
-        conn = _mariadb_connect(self.port)
+        conn = _mariadb_connect(self.port, ADMIN_TIMEOUT)
         try:
             with conn.cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -493,28 +495,48 @@ def _run_setup(argv: Sequence[str], log_path: Path, popen_kwargs: dict[str, Any]
         )
 
 
-def _postgres_connect(port: int) -> psycopg.Connection[Any]:
+def _postgres_connect(port: int, timeout: int) -> psycopg.Connection[Any]:
+    """An autocommit superuser session; ``timeout`` (s) bounds connecting and each statement."""
     return psycopg.connect(
-        host=HOST, port=port, user="postgres", dbname="postgres", connect_timeout=2, autocommit=True
+        host=HOST,
+        port=port,
+        user="postgres",
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=timeout,
+        options=f"-c statement_timeout={timeout * 1000}",
     )
 
 
 def _postgres_data_directory(port: int) -> Path | None:
     try:
-        with _postgres_connect(port) as conn:
+        with _postgres_connect(port, PROBE_TIMEOUT) as conn:
             row = conn.execute("SHOW data_directory").fetchone()
     except psycopg.Error:
         return None
     return Path(row[0]) if row else None
 
 
-def _mariadb_connect(port: int) -> Any:
-    return pymysql.connect(host=HOST, port=port, user="root", connect_timeout=2, autocommit=True)
+def _mariadb_connect(port: int, timeout: int) -> Any:
+    """An autocommit root session; ``timeout`` (s) bounds connecting and every read and write.
+
+    The read timeout matters while probing: something else listening on the port may accept the
+    connection and never send MariaDB's greeting.
+    """
+    return pymysql.connect(
+        host=HOST,
+        port=port,
+        user="root",
+        autocommit=True,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+    )
 
 
 def _mariadb_data_directory(port: int) -> Path | None:
     try:
-        conn = _mariadb_connect(port)
+        conn = _mariadb_connect(port, PROBE_TIMEOUT)
         try:
             with conn.cursor() as cursor:
                 cursor.execute("SELECT @@datadir")
