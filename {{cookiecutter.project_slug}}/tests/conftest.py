@@ -14,6 +14,11 @@ from flask_migrate import upgrade
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.config import default_database_url
 from {{ cookiecutter.package_name }}.extensions import db
+{%- if cookiecutter.auth != "none" %}
+
+# The backend's fixtures: auth (tokens for any caller) and auth_settings (app config).
+from auth_{{ cookiecutter.auth }} import auth, auth_settings  # noqa: F401
+{%- endif %}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,10 +63,24 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
     return database_url
 
 
+def _optional(request: pytest.FixtureRequest, name: str, default: Any) -> Any:
+    """The value of a fixture only some auth backends define (auth=none defines none)."""
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return default
+
+
 @pytest.fixture
-def app(migrated: str, tmp_path: Path) -> Iterator[Flask]:
+def settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Config every test app gets from the auth backend (e.g. where its IdP listens)."""
+    return dict(_optional(request, "auth_settings", {}))
+
+
+@pytest.fixture
+def app(migrated: str, tmp_path: Path, settings: dict[str, Any]) -> Iterator[Flask]:
     """An app on the migrated test database, emptied after each test."""
-    app = _create(migrated, tmp_path, {})
+    app = _create(migrated, tmp_path, settings)
     yield app
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
@@ -71,12 +90,14 @@ def app(migrated: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def make_app(migrated: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+def make_app(
+    migrated: str, tmp_path: Path, settings: dict[str, Any]
+) -> Iterator[Callable[..., Flask]]:
     """Create extra apps with config overrides; their connections are closed afterwards."""
     made: list[Flask] = []
 
     def make(database_url: str = migrated, **config: Any) -> Flask:
-        made.append(_create(database_url, tmp_path, config))
+        made.append(_create(database_url, tmp_path, {**settings, **config}))
         return made[-1]
 
     yield make
@@ -88,6 +109,24 @@ def make_app(migrated: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def writer_headers(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Headers of a caller allowed to read and write resources (none needed with auth=none)."""
+    tokens = _optional(request, "auth", None)
+    if tokens is None:
+        return {}
+    headers: dict[str, str] = tokens.headers("alice", ("resources:read", "resources:write"))
+    return headers
+
+
+@pytest.fixture
+def writer(client: FlaskClient, writer_headers: dict[str, str]) -> FlaskClient:
+    """A client whose every request carries the writer's headers."""
+    if authorization := writer_headers.get("Authorization"):
+        client.environ_base["HTTP_AUTHORIZATION"] = authorization
+    return client
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,12 +54,18 @@ def test_a_placeholder_secret_key_stops_start_up(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_the_command_migrates_and_serves(tmp_path: Path, migrated: str) -> None:
+def test_the_command_migrates_and_serves(
+    tmp_path: Path, migrated: str, settings: dict[str, Any]
+) -> None:
     """It applies migrations, starts gunicorn, and answers HTTP on the printed port."""
     command = [*COMMAND, "--port", "0", "--workers", "1", "--db", migrated]
     server = subprocess.Popen(
         [*command, "--instance-path", str(tmp_path)],
-        env=child_env(APP_ENV="production", SECRET_KEY="x" * 40),
+        env=child_env(
+            APP_ENV="production",
+            SECRET_KEY="x" * 40,
+            **{name: str(value) for name, value in settings.items()},
+        ),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

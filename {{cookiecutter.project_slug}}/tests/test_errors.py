@@ -20,9 +20,9 @@ def assert_problem(response: TestResponse, status: int) -> dict[str, object]:
     return body
 
 
-def test_malformed_json_is_400(client: FlaskClient) -> None:
+def test_malformed_json_is_400(writer: FlaskClient) -> None:
     """A body that does not parse is a 400 naming the JSON body."""
-    response = client.post(
+    response = writer.post(
         "/api/resources/v1", data="{not json", headers={"Content-Type": "application/json"}
     )
     body = assert_problem(response, 400)
@@ -40,10 +40,12 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
     assert "POST" in response.headers["Allow"]
 
 
-def test_body_over_the_limit_is_413(make_app: Callable[..., Flask]) -> None:
+def test_body_over_the_limit_is_413(
+    make_app: Callable[..., Flask], writer_headers: dict[str, str]
+) -> None:
     """MAX_CONTENT_LENGTH bounds the request body."""
     client = make_app(MAX_CONTENT_LENGTH=64).test_client()
-    response = client.post("/api/resources/v1", json={"name": "x" * 100})
+    response = client.post("/api/resources/v1", json={"name": "x" * 100}, headers=writer_headers)
     assert_problem(response, 413)
 
 
@@ -55,8 +57,8 @@ def test_a_body_that_is_not_json_is_415(client: FlaskClient, content_type: str) 
     assert_problem(response, 415)
 
 
-def test_validation_errors_are_422_with_field_errors(client: FlaskClient) -> None:
-    body = assert_problem(client.post("/api/resources/v1", json={}), 422)
+def test_validation_errors_are_422_with_field_errors(writer: FlaskClient) -> None:
+    body = assert_problem(writer.post("/api/resources/v1", json={}), 422)
     assert body["errors"] == {"json": {"name": ["Missing data for required field."]}}
 
 

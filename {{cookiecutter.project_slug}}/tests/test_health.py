@@ -49,11 +49,11 @@ def test_readyz_reports_503_when_the_database_is_unreachable(
 
 
 def test_a_request_to_an_unreachable_database_is_503(
-    make_app: MakeApp, migrated: str, tmp_path: Path
+    make_app: MakeApp, migrated: str, tmp_path: Path, writer_headers: dict[str, str]
 ) -> None:
     """A route that needs the database answers 503, not 500, when it is down."""
     app = make_app(unreachable(migrated, tmp_path), DATABASE_TIMEOUT_SECONDS=2)
-    response = app.test_client().get("/api/resources/v1")
+    response = app.test_client().get("/api/resources/v1", headers=writer_headers)
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
 

@@ -8,17 +8,17 @@ from flask.testing import FlaskClient
 URL = "/api/resources/v1"
 
 
-def create(client: FlaskClient, name: str = "alpha", description: str = "") -> dict[str, Any]:
+def create(writer: FlaskClient, name: str = "alpha", description: str = "") -> dict[str, Any]:
     """Create a resource and return its body."""
-    response = client.post(URL, json={"name": name, "description": description})
+    response = writer.post(URL, json={"name": name, "description": description})
     assert response.status_code == 201, response.get_json()
     body: dict[str, Any] = response.get_json()
     return body
 
 
-def test_crud_round_trip(client: FlaskClient) -> None:
+def test_crud_round_trip(writer: FlaskClient) -> None:
     """Create, read, list, replace, update, delete, then read again gives 404."""
-    created = client.post(URL, json={"name": "alpha", "description": "first"})
+    created = writer.post(URL, json={"name": "alpha", "description": "first"})
     assert created.status_code == 201
     item = created.get_json()
     assert created.headers["Location"] == f"{URL}/{item['id']}"
@@ -26,23 +26,23 @@ def test_crud_round_trip(client: FlaskClient) -> None:
     assert item["description"] == "first"
     assert item["created_at"].endswith("+00:00")
 
-    assert client.get(f"{URL}/{item['id']}").get_json() == item
-    assert client.get(URL).get_json()["items"] == [item]
+    assert writer.get(f"{URL}/{item['id']}").get_json() == item
+    assert writer.get(URL).get_json()["items"] == [item]
 
-    replaced = client.put(f"{URL}/{item['id']}", json={"name": "beta"})
+    replaced = writer.put(f"{URL}/{item['id']}", json={"name": "beta"})
     assert replaced.status_code == 200
     assert replaced.get_json()["name"] == "beta"
     assert replaced.get_json()["description"] == ""
 
-    patched = client.patch(f"{URL}/{item['id']}", json={"description": "changed"})
+    patched = writer.patch(f"{URL}/{item['id']}", json={"description": "changed"})
     assert patched.status_code == 200
     assert patched.get_json()["name"] == "beta"
     assert patched.get_json()["description"] == "changed"
 
-    deleted = client.delete(f"{URL}/{item['id']}")
+    deleted = writer.delete(f"{URL}/{item['id']}")
     assert deleted.status_code == 204
     assert deleted.data == b""
-    assert client.get(f"{URL}/{item['id']}").status_code == 404
+    assert writer.get(f"{URL}/{item['id']}").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -58,92 +58,92 @@ def test_crud_round_trip(client: FlaskClient) -> None:
         ({"name": "ok", "id": 7}, "id"),
     ],
 )
-def test_create_refuses_invalid_bodies(client: FlaskClient, body: Any, field: str) -> None:
+def test_create_refuses_invalid_bodies(writer: FlaskClient, body: Any, field: str) -> None:
     """Invalid fields are named in the problem's errors."""
-    response = client.post(URL, json=body)
+    response = writer.post(URL, json=body)
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert field in response.get_json()["errors"]["json"]
 
 
-def test_replace_requires_every_field(client: FlaskClient) -> None:
+def test_replace_requires_every_field(writer: FlaskClient) -> None:
     """PUT is a full replacement: the name is required."""
-    item = create(client)
-    response = client.put(f"{URL}/{item['id']}", json={"description": "no name"})
+    item = create(writer)
+    response = writer.put(f"{URL}/{item['id']}", json={"description": "no name"})
     assert response.status_code == 422
     assert "name" in response.get_json()["errors"]["json"]
 
 
-def test_patch_validates_the_fields_it_gets(client: FlaskClient) -> None:
+def test_patch_validates_the_fields_it_gets(writer: FlaskClient) -> None:
     """PATCH accepts a subset, but each given field is validated."""
-    item = create(client)
-    response = client.patch(f"{URL}/{item['id']}", json={"name": ""})
+    item = create(writer)
+    response = writer.patch(f"{URL}/{item['id']}", json={"name": ""})
     assert response.status_code == 422
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
-def test_missing_resource_is_404(client: FlaskClient, method: str) -> None:
+def test_missing_resource_is_404(writer: FlaskClient, method: str) -> None:
     """Every item route answers 404 problem+json for an unknown id."""
-    response = getattr(client, method)(f"{URL}/999999", json={"name": "x"})
+    response = getattr(writer, method)(f"{URL}/999999", json={"name": "x"})
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert "999999" in response.get_json()["detail"]
 
 
-def test_duplicate_name_is_409(client: FlaskClient) -> None:
+def test_duplicate_name_is_409(writer: FlaskClient) -> None:
     """Names are unique on create, replace and update."""
-    create(client, "alpha")
-    other = create(client, "beta")
-    assert client.post(URL, json={"name": "alpha"}).status_code == 409
-    assert client.put(f"{URL}/{other['id']}", json={"name": "alpha"}).status_code == 409
-    response = client.patch(f"{URL}/{other['id']}", json={"name": "alpha"})
+    create(writer, "alpha")
+    other = create(writer, "beta")
+    assert writer.post(URL, json={"name": "alpha"}).status_code == 409
+    assert writer.put(f"{URL}/{other['id']}", json={"name": "alpha"}).status_code == 409
+    response = writer.patch(f"{URL}/{other['id']}", json={"name": "alpha"})
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
 
 
-def test_renaming_a_resource_to_its_own_name_is_allowed(client: FlaskClient) -> None:
+def test_renaming_a_resource_to_its_own_name_is_allowed(writer: FlaskClient) -> None:
     """The uniqueness check ignores the resource being changed."""
-    item = create(client, "alpha")
-    assert client.put(f"{URL}/{item['id']}", json={"name": "alpha"}).status_code == 200
+    item = create(writer, "alpha")
+    assert writer.put(f"{URL}/{item['id']}", json={"name": "alpha"}).status_code == 200
 
 
-def test_pagination_reports_the_total(client: FlaskClient) -> None:
+def test_pagination_reports_the_total(writer: FlaskClient) -> None:
     """Pages are ordered by id, sized as asked, and report the total."""
     for number in range(5):
-        create(client, f"item-{number}")
-    body = client.get(f"{URL}?page=2&page_size=2").get_json()
+        create(writer, f"item-{number}")
+    body = writer.get(f"{URL}?page=2&page_size=2").get_json()
     assert [item["name"] for item in body["items"]] == ["item-2", "item-3"]
     assert body["total"] == 5
     assert body["pages"] == 3
     assert (body["page"], body["page_size"]) == (2, 2)
-    assert client.get(f"{URL}?page=4&page_size=2").get_json()["items"] == []
+    assert writer.get(f"{URL}?page=4&page_size=2").get_json()["items"] == []
 
 
-def test_default_page_size_is_20(client: FlaskClient) -> None:
+def test_default_page_size_is_20(writer: FlaskClient) -> None:
     """Without arguments the first 20 resources are listed."""
     for number in range(21):
-        create(client, f"item-{number:02d}")
-    body = client.get(URL).get_json()
+        create(writer, f"item-{number:02d}")
+    body = writer.get(URL).get_json()
     assert len(body["items"]) == 20
     assert body["total"] == 21
 
 
 @pytest.mark.parametrize("query", ["page=0", "page_size=0", "page_size=101", "page=abc"])
-def test_out_of_bounds_pages_are_422(client: FlaskClient, query: str) -> None:
+def test_out_of_bounds_pages_are_422(writer: FlaskClient, query: str) -> None:
     """The page size is bounded at 100; pages start at 1."""
-    response = client.get(f"{URL}?{query}")
+    response = writer.get(f"{URL}?{query}")
     assert response.status_code == 422
     assert "query" in response.get_json()["errors"]
 
 
 @pytest.mark.parametrize("path", [URL, URL + "/"])
-def test_trailing_slash_does_not_redirect(client: FlaskClient, path: str) -> None:
+def test_trailing_slash_does_not_redirect(writer: FlaskClient, path: str) -> None:
     """The collection answers with or without a trailing slash."""
-    assert client.get(path).status_code == 200
-    assert client.post(path, json={"name": f"slash{len(path)}"}).status_code == 201
+    assert writer.get(path).status_code == 200
+    assert writer.post(path, json={"name": f"slash{len(path)}"}).status_code == 201
 
 
-def test_item_trailing_slash_does_not_redirect(client: FlaskClient) -> None:
+def test_item_trailing_slash_does_not_redirect(writer: FlaskClient) -> None:
     """An item answers with or without a trailing slash."""
-    item = create(client)
-    assert client.get(f"{URL}/{item['id']}/").status_code == 200
+    item = create(writer)
+    assert writer.get(f"{URL}/{item['id']}/").status_code == 200

@@ -8,7 +8,7 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
-from . import errors, middleware
+from . import auth, errors, middleware
 from .api import BLUEPRINTS, Api
 from .config import configure
 from .extensions import db, ma, migrate
@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_dotenv(find_dotenv(usecwd=True))
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    configure(app, overrides)
+    configure(app, overrides, auth.SETTINGS)
     app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
     app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()
 
@@ -42,12 +42,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db)
     ma.init_app(app)
     api = Api(app)
+    auth.init_app(app, api)
 
     # request handling shared by every route
     middleware.init_app(app)
     errors.register_error_handlers(app)
 
     # blueprints
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*BLUEPRINTS, *auth.BLUEPRINTS):
         api.register_blueprint(blueprint)
     return app

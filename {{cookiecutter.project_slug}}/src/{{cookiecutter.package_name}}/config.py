@@ -25,8 +25,11 @@ def parse_bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+# A variable's name, mapped to its parser and its default.
+Settings = Mapping[str, tuple[Callable[[str], Any], Any]]
+
 # Every variable read from the environment, with its parser and default (see .env.example).
-SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
+SETTINGS: Settings = {
     "APP_ENV": (str, "production"),
     "SECRET_KEY": (str, ""),
     "DATABASE_URL": (str, ""),
@@ -65,10 +68,12 @@ def engine_options(url: str, timeout: int) -> dict[str, Any]:
     return {}
 
 
-def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+def from_environment(
+    environ: Mapping[str, str], settings: Settings | None = None
+) -> dict[str, Any]:
     """Parse the known variables that are set; a malformed value stops start-up with its name."""
     values: dict[str, Any] = {}
-    for name, (parse, _default) in SETTINGS.items():
+    for name, (parse, _default) in (settings or SETTINGS).items():
         if name in environ:
             try:
                 values[name] = parse(environ[name])
@@ -84,15 +89,19 @@ def load_file(path: Path) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key.isupper()}
 
 
-def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
-    """Fill app.config from every source, lowest precedence first, then check it."""
-    app.config.update({name: default for name, (_parse, default) in SETTINGS.items()})
+def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None = None) -> None:
+    """Fill app.config from every source, lowest precedence first, then check it.
+
+    extra holds the settings of an optional part (the auth backend), read like the core ones.
+    """
+    settings = {**SETTINGS, **(extra or {})}
+    app.config.update({name: default for name, (_parse, default) in settings.items()})
     instance_file = Path(app.instance_path) / "config.toml"
     if instance_file.is_file():
         app.config.update(load_file(instance_file))
     if config_file := os.environ.get("APP_CONFIG_FILE"):
         app.config.update(load_file(Path(config_file)))
-    app.config.update(from_environment(os.environ))
+    app.config.update(from_environment(os.environ, settings))
     app.config.update(overrides)
 
     if app.config["APP_ENV"] in RELAXED_ENVIRONMENTS and not app.config["SECRET_KEY"]:

@@ -10,6 +10,9 @@ from ..errors import ProblemSchema, problem_for_http_exception
 from ..health import blp as health
 from .greeting import v1 as greeting_v1
 from .greeting import v2 as greeting_v2
+{%- if cookiecutter.auth != "none" %}
+from .greeting import v3 as greeting_v3
+{%- endif %}
 from .resources import v1 as resources_v1
 
 # Adding an API version is one module and one line here; older versions keep being served.
@@ -17,6 +20,9 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     health,
     greeting_v1.blp,
     greeting_v2.blp,
+{%- if cookiecutter.auth != "none" %}
+    greeting_v3.blp,
+{%- endif %}
     resources_v1.blp,
 )
 

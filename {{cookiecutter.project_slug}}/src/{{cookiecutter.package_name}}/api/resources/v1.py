@@ -6,8 +6,9 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
-from werkzeug.exceptions import Conflict, NotFound
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
+from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...models import Resource
 from .schemas import (
@@ -17,6 +18,9 @@ from .schemas import (
     ResourceSchema,
     ResourceUpdateSchema,
 )
+
+READ = "resources:read"
+WRITE = "resources:write"
 
 blp = Blueprint(
     "resources_v1",
@@ -34,6 +38,14 @@ def get_or_404(resource_id: int) -> Resource:
     return resource
 
 
+def get_owned_or_404(resource_id: int) -> Resource:
+    """Return the resource if the caller owns it (or nobody does); 404 or 403 otherwise."""
+    resource = get_or_404(resource_id)
+    if resource.owner is not None and resource.owner != current_identity().subject:
+        raise Forbidden("Only the owner of a resource may change or delete it.")
+    return resource
+
+
 def ensure_name_free(name: str, resource_id: int | None = None) -> None:
     """Answer 409 when another resource already has this name."""
     query = select(Resource.id).where(Resource.name == name, Resource.id != resource_id)
@@ -43,6 +55,7 @@ def ensure_name_free(name: str, resource_id: int | None = None) -> None:
 
 @blp.route("")
 class Resources(MethodView):
+    @require_scopes(READ)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ResourcePageSchema)
     def get(self, args: dict[str, int]) -> dict[str, Any]:
@@ -58,13 +71,14 @@ class Resources(MethodView):
             "pages": -(-total // size),
         }
 
+    @require_scopes(WRITE)
     @blp.arguments(ResourceCreateSchema)
     @blp.response(201, ResourceSchema)
     @blp.alt_response(409, description="Another resource has this name")
     def post(self, data: dict[str, Any]) -> tuple[Resource, dict[str, str]]:
-        """Create a resource."""
+        """Create a resource owned by the caller."""
         ensure_name_free(data["name"])
-        resource = Resource(**data)
+        resource = Resource(**data, owner=current_identity().subject or None)
         db.session.add(resource)
         db.session.commit()
         location = url_for("resources_v1.ResourceItem", resource_id=resource.id)
@@ -73,32 +87,35 @@ class Resources(MethodView):
 
 @blp.route("/<int:resource_id>")
 class ResourceItem(MethodView):
+    @require_scopes(READ)
     @blp.response(200, ResourceSchema)
     @blp.alt_response(404, description="No resource has this id")
     def get(self, resource_id: int) -> Resource:
         """Get a resource."""
         return get_or_404(resource_id)
 
+    @require_scopes(WRITE)
     @blp.arguments(ResourceCreateSchema)
     @blp.response(200, ResourceSchema)
     @blp.alt_response(404, description="No resource has this id")
     @blp.alt_response(409, description="Another resource has this name")
     def put(self, data: dict[str, Any], resource_id: int) -> Resource:
-        """Replace a resource."""
-        resource = get_or_404(resource_id)
+        """Replace a resource the caller owns."""
+        resource = get_owned_or_404(resource_id)
         ensure_name_free(data["name"], resource_id)
         resource.name = data["name"]
         resource.description = data["description"]
         db.session.commit()
         return resource
 
+    @require_scopes(WRITE)
     @blp.arguments(ResourceUpdateSchema)
     @blp.response(200, ResourceSchema)
     @blp.alt_response(404, description="No resource has this id")
     @blp.alt_response(409, description="Another resource has this name")
     def patch(self, data: dict[str, Any], resource_id: int) -> Resource:
-        """Update some fields of a resource."""
-        resource = get_or_404(resource_id)
+        """Update some fields of a resource the caller owns."""
+        resource = get_owned_or_404(resource_id)
         if "name" in data:
             ensure_name_free(data["name"], resource_id)
         for field, value in data.items():
@@ -106,9 +123,10 @@ class ResourceItem(MethodView):
         db.session.commit()
         return resource
 
+    @require_scopes(WRITE)
     @blp.response(204)
     @blp.alt_response(404, description="No resource has this id")
     def delete(self, resource_id: int) -> None:
-        """Delete a resource."""
-        db.session.delete(get_or_404(resource_id))
+        """Delete a resource the caller owns."""
+        db.session.delete(get_owned_or_404(resource_id))
         db.session.commit()

@@ -1,0 +1,137 @@
+"""auth = oidc: bearer tokens from your OpenID Connect provider, checked as a resource server.
+
+Flask-OIDC (resource-server mode) and Authlib do the protocol work; OIDC_TOKEN_VALIDATION picks
+how a token is checked: "introspection" asks the provider (RFC 7662, opaque tokens too; answers
+cached briefly) and "jwt" verifies JWT access tokens here against the provider's keys. The
+provider is first contacted by a request that needs it, so the app starts while it is down; while
+it is down, slow or confused, such requests get 503 within OIDC_TIMEOUT_SECONDS.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from flask import Blueprint, Flask, current_app, request
+
+from ...config import RELAXED_ENVIRONMENTS
+from ..base import Identity, idp_unavailable, unauthorized
+from .claims import identity
+from .idp import IdentityProvider
+from .introspection import IntrospectionValidator
+from .jwt import JWTValidator
+
+SCHEME_NAME = "oidc"
+SECURITY_SCHEME: dict[str, Any] = {
+    "type": "openIdConnect",
+    "openIdConnectUrl": "/.well-known/openid-configuration",
+    "description": "An access token from the OpenID provider named by OIDC_ISSUER, sent as "
+    "'Authorization: Bearer <token>'.",
+}
+SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
+    "OIDC_ISSUER": (str, ""),
+    "OIDC_CLIENT_ID": (str, ""),
+    "OIDC_CLIENT_SECRET": (str, ""),
+    "OIDC_CLIENT_SECRETS": (str, ""),
+    "OIDC_AUDIENCE": (str, ""),
+    "OIDC_TOKEN_VALIDATION": (str, "introspection"),
+    "OIDC_INTROSPECTION_AUTH_METHOD": (str, "client_secret_post"),
+    "OIDC_TIMEOUT_SECONDS": (float, 5.0),
+    "OIDC_CACHE_TTL_SECONDS": (int, 60),
+}
+BLUEPRINTS: tuple[Blueprint, ...] = ()
+
+VALIDATIONS = ("introspection", "jwt")
+AUTH_METHODS = ("client_secret_post", "client_secret_basic")
+EXTENSION = "oidc_resource_server"
+_BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)  # RFC 6750 b64token
+
+
+class Validator(Protocol):
+    def validate(self, token: str) -> dict[str, Any]: ...
+
+
+def init_app(app: Flask) -> None:
+    """Check the OIDC settings and prepare the validator; the provider is not contacted yet."""
+    config = app.config
+    secrets = client_secrets(config)
+    config.update({f"OIDC_{key.upper()}": value for key, value in secrets.items()})
+    config.update(OIDC_CLIENT_SECRETS={"web": secrets}, OIDC_RESOURCE_SERVER_ONLY=True)
+    check_settings(config)
+    needed = ["OIDC_ISSUER"]
+    if config["OIDC_TOKEN_VALIDATION"] == "introspection":  # we authenticate to the provider
+        needed += ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"]
+    if missing := [name for name in needed if not config[name]]:
+        message = f"{', '.join(missing)} not set, nor in OIDC_CLIENT_SECRETS"
+        if config["APP_ENV"] not in RELAXED_ENVIRONMENTS:
+            raise RuntimeError(f"{message}: no token can be checked (APP_ENV={config['APP_ENV']})")
+        app.logger.warning("%s: protected routes will answer 503", message)
+        app.extensions[EXTENSION] = None
+        return
+    app.extensions[EXTENSION] = create_validator(app)
+
+
+def check_settings(config: Any) -> None:
+    """Stop start-up on a setting no request could work with, naming it."""
+    for name, ok, expected in [
+        ("OIDC_TOKEN_VALIDATION", config["OIDC_TOKEN_VALIDATION"] in VALIDATIONS, VALIDATIONS),
+        (
+            "OIDC_INTROSPECTION_AUTH_METHOD",
+            config["OIDC_INTROSPECTION_AUTH_METHOD"] in AUTH_METHODS,
+            AUTH_METHODS,
+        ),
+        ("OIDC_TIMEOUT_SECONDS", config["OIDC_TIMEOUT_SECONDS"] > 0, "above 0"),
+        ("OIDC_CACHE_TTL_SECONDS", config["OIDC_CACHE_TTL_SECONDS"] >= 0, "0 or more"),
+    ]:
+        if not ok:
+            raise RuntimeError(f"{name} must be {expected}, not {config[name]!r}")
+
+
+def create_validator(app: Flask) -> Validator:
+    config = app.config
+    idp = IdentityProvider(app, timeout=config["OIDC_TIMEOUT_SECONDS"])
+    if config["OIDC_TOKEN_VALIDATION"] == "introspection":
+        return IntrospectionValidator(
+            idp, config["OIDC_AUDIENCE"], ttl=config["OIDC_CACHE_TTL_SECONDS"]
+        )
+    if not config["OIDC_AUDIENCE"]:
+        app.logger.warning("OIDC_AUDIENCE is not set: tokens for any API of the issuer pass")
+    # OIDC_CLOCK_SKEW is Flask-OIDC's setting (default 60 s) for exp/nbf/iat.
+    return JWTValidator(idp, config["OIDC_AUDIENCE"], leeway=config["OIDC_CLOCK_SKEW"])
+
+
+def client_secrets(config: Any) -> dict[str, str]:
+    """issuer, client_id and client_secret: each OIDC_* variable set, else the secrets file's."""
+    source = config["OIDC_CLIENT_SECRETS"]
+    from_file: dict[str, Any] = {}
+    if isinstance(source, dict):
+        from_file = next(iter(source.values()), {})
+    elif source:
+        try:
+            # Flask-OIDC's format: {"web": {"issuer": ..., "client_id": ..., "client_secret": ...}}
+            from_file = next(iter(json.loads(Path(source).read_text()).values()))
+        except (OSError, ValueError, AttributeError, StopIteration) as error:
+            raise RuntimeError(f"OIDC_CLIENT_SECRETS: cannot read {source}: {error}") from None
+    keys = ("issuer", "client_id", "client_secret")
+    return {key: config[f"OIDC_{key.upper()}"] or str(from_file.get(key, "")) for key in keys}
+
+
+def security_scheme(app: Flask) -> dict[str, Any]:
+    """SECURITY_SCHEME pointing at this app's provider: OpenAPI wants the discovery URL itself."""
+    url = app.config.get("OIDC_SERVER_METADATA_URL") or SECURITY_SCHEME["openIdConnectUrl"]
+    return {**SECURITY_SCHEME, "openIdConnectUrl": url}
+
+
+def authenticate() -> Identity:
+    """Return the caller the bearer token names; 401 if it is not valid, 503 if nobody can tell."""
+    header = request.headers.get("Authorization")
+    if not header:
+        raise unauthorized("This route needs a bearer token.", error=None)
+    match = _BEARER.fullmatch(header.strip())
+    if match is None:
+        raise unauthorized("Send the token as 'Authorization: Bearer <token>'.", "invalid_request")
+    validator: Validator | None = current_app.extensions[EXTENSION]
+    if validator is None:
+        raise idp_unavailable("The identity provider is not configured (OIDC_ISSUER).")
+    return identity(validator.validate(match.group(1)))

@@ -1,0 +1,49 @@
+"""An in-process cache of token claims: bounded, least recently used out first, with deadlines."""
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+from typing import Any
+
+Claims = dict[str, Any]
+
+
+class ExpiringLRU:
+    """Map keys to values until each value's own deadline; past maxsize the LRU entry goes.
+
+    Thread-safe: the API may serve requests from several threads of one process.
+    """
+
+    def __init__(self, maxsize: int, clock: Callable[[], float] = time.time) -> None:
+        self.maxsize = maxsize
+        self.clock = clock  # seconds since the epoch, like a token's "exp"
+        self._entries: OrderedDict[bytes, tuple[float, Claims]] = OrderedDict()
+        self._lock = Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: bytes) -> Claims | None:
+        """Return the live value of key, or None (an expired entry is dropped)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            deadline, value = entry
+            if deadline <= self.clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: Claims, deadline: float) -> None:
+        """Keep value until deadline (epoch seconds); a deadline already past stores nothing."""
+        with self._lock:
+            if deadline <= self.clock() or self.maxsize <= 0:
+                self._entries.pop(key, None)
+                return
+            self._entries[key] = (deadline, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)

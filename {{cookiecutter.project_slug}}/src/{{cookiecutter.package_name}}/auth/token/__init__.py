@@ -1,0 +1,34 @@
+"""auth = token: local users log in with a password for JWT access and refresh tokens.
+
+flask-jwt-extended makes and checks the tokens (tokens.py), argon2 hashes the passwords
+(passwords.py), Flask-Limiter slows password guessing (routes.py), and `flask users` /
+`flask tokens` manage both (cli.py).
+"""
+
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask_limiter import RateLimitExceeded
+
+from . import cli, routes
+from .settings import SETTINGS, configure_jwt
+from .tokens import SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
+
+__all__ = ["BLUEPRINTS", "SCHEME_NAME", "SETTINGS", "authenticate", "init_app", "security_scheme"]
+
+BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
+
+
+def security_scheme(app: Flask) -> dict[str, Any]:
+    """HTTP bearer with JWTs, the same for every app."""
+    return SECURITY_SCHEME
+
+
+def init_app(app: Flask) -> None:
+    """Set up the token and rate-limit extensions and add the CLI commands."""
+    configure_jwt(app.config)
+    jwt.init_app(app)
+    routes.limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, routes.too_many_requests)
+    app.cli.add_command(cli.users)
+    app.cli.add_command(cli.tokens)

@@ -1,0 +1,145 @@
+"""Auth API, version 1: log in, refresh, log out, and who am I."""
+
+import math
+import time
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
+from marshmallow import validate
+from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
+
+from ...errors import problem_for_http_exception
+from ...extensions import db
+from ..base import unauthorized
+from .models import User
+from .passwords import hash_password, needs_rehash, verify_password
+from .tokens import (
+    FAMILY_CLAIM,
+    SCHEME_NAME,
+    TokenPair,
+    authenticate,
+    issue_tokens,
+    revoke_family,
+    rotate,
+)
+
+blp = Blueprint(
+    "auth_v1",
+    __name__,
+    url_prefix="/api/auth/v1",
+    description="Bearer tokens: log in with a password, refresh, log out.",
+)
+
+# Counted per client address by default; the login route adds a count per username.
+limiter = Limiter(get_remote_address)
+TOO_MANY_LOGINS = "Too many login attempts; try again later."
+
+# Token responses must not be cached (RFC 6749, section 5.1).
+NO_STORE = {"Cache-Control": "no-store"}
+BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(required=True, validate=validate.Length(min=1, max=150))
+    password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=1024)
+    )
+
+
+class TokenSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(
+        required=True, metadata={"description": "Send it to /refresh for the next tokens"}
+    )
+    token_type = ma.fields.String(required=True, metadata={"description": "Always Bearer"})
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Seconds until the access token expires"}
+    )
+
+
+class MeSchema(ma.Schema):
+    username = ma.fields.String(required=True)
+    scopes = ma.fields.List(ma.fields.String(), required=True)
+
+
+def login_rate_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def username_key() -> str:
+    """Count attempts per username, whatever the address, against password spraying."""
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    return f"username:{str(username).casefold()}"
+
+
+def too_many_requests(error: RateLimitExceeded) -> Response:
+    """Answer Flask-Limiter's 429 as a problem, telling the client when to retry."""
+    breached = limiter.current_limit
+    seconds = math.ceil(breached.window.reset_time - time.time()) if breached else 60
+    too_many = TooManyRequests(error.description, retry_after=max(1, seconds))
+    return problem_for_http_exception(too_many)
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="Wrong username or password, or the user is disabled")
+    @blp.alt_response(429, description="Too many attempts for this username or address")
+    @limiter.limit(login_rate_limit, key_func=username_key, error_message=TOO_MANY_LOGINS)
+    @limiter.limit(login_rate_limit, error_message=TOO_MANY_LOGINS)
+    def post(self, credentials: dict[str, str]) -> tuple[TokenPair, dict[str, str]]:
+        """Log in: exchange a username and password for an access and a refresh token."""
+        user = db.session.scalar(select(User).where(User.username == credentials["username"]))
+        # The password is checked even for an unknown user: both take as long to refuse.
+        password_hash = user.password_hash if user else None
+        verified = verify_password(password_hash, credentials["password"])
+        if not verified or user is None or not user.active:
+            raise unauthorized("Wrong username or password.", error=None)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(credentials["password"])
+        tokens = issue_tokens(user)
+        db.session.commit()
+        return tokens, NO_STORE
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="Not a valid refresh token, or one already used")
+    def post(self) -> tuple[TokenPair, dict[str, str]]:
+        """Refresh: exchange the refresh token (as bearer token) for new tokens; it is used up."""
+        verify_jwt_in_request(refresh=True)
+        return rotate(get_jwt(), get_current_user()), NO_STORE
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(204)
+    @blp.alt_response(401, description="Not a valid access token")
+    def post(self) -> None:
+        """Log out: revoke this access token and every refresh token of its login."""
+        verify_jwt_in_request()
+        revoke_family(get_jwt()[FAMILY_CLAIM])
+        db.session.commit()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, description="Not a valid access token")
+    def get(self) -> dict[str, Any]:
+        """Show whom the access token belongs to and the scopes it grants."""
+        identity = authenticate()
+        return {"username": identity.subject, "scopes": sorted(identity.scopes)}

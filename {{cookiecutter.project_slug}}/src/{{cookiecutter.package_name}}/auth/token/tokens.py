@@ -1,0 +1,200 @@
+"""Access and refresh tokens: issue, rotate, revoke, verify; every refusal is a 401 problem.
+
+As in microblog-api: access tokens are short-lived; refresh tokens are stored, each refresh
+rotates the presented one out, and presenting a rotated one again revokes the whole family
+(every token descended from the same login), since it was stolen or replayed.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+from uuid import uuid4
+
+from flask import Response, current_app
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    get_current_user,
+    get_jwt,
+    verify_jwt_in_request,
+)
+from sqlalchemy import CursorResult, delete, func, select, update
+
+from ...errors import problem_for_http_exception
+from ...extensions import db
+from ...models import utcnow
+from ..base import Identity, unauthorized
+from .models import RefreshToken, User
+
+SCHEME_NAME = "bearerAuth"
+SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+# Claims beside the registered ones: the login a token descends from, and (access tokens
+# only) the scopes granted, space-separated as in OAuth 2.
+FAMILY_CLAIM = "fam"
+SCOPE_CLAIM = "scope"
+
+jwt = JWTManager()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def issue_tokens(
+    user: User, family: str | None = None, scopes: Iterable[str] | None = None
+) -> TokenPair:
+    """Issue an access and a refresh token and record the refresh token (the caller commits).
+
+    A login starts a new family; a refresh continues the presented token's. The access token
+    carries the user's scopes, or the subset given.
+    """
+    family = family or str(uuid4())
+    granted = user.scope_set if scopes is None else frozenset(scopes)
+    access_token = create_access_token(
+        user.username,
+        additional_claims={FAMILY_CLAIM: family, SCOPE_CLAIM: " ".join(sorted(granted))},
+    )
+    refresh_token = create_refresh_token(user.username, additional_claims={FAMILY_CLAIM: family})
+    # Read back the id and expiry the library gave the token, to store them.
+    claims = decode_token(refresh_token, allow_expired=True)
+    db.session.add(
+        RefreshToken(
+            jti=claims["jti"],
+            family=family,
+            user=user,
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+    )
+    lifetime: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return TokenPair(access_token, refresh_token, int(lifetime.total_seconds()))
+
+
+def rotate(claims: dict[str, Any], user: User) -> TokenPair:
+    """Use up the presented refresh token and issue the next pair of its family."""
+    result = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == claims["jti"], RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=utcnow())
+    )
+    # A single conditional UPDATE, so two concurrent refreshes cannot both use one token.
+    if cast(CursorResult[Any], result).rowcount != 1:
+        revoke_family(claims[FAMILY_CLAIM])
+        db.session.commit()
+        raise unauthorized("The refresh token was already used: this login is revoked.")
+    tokens = issue_tokens(user, family=claims[FAMILY_CLAIM])
+    db.session.commit()
+    return tokens
+
+
+def revoke_family(family: str) -> None:
+    """Revoke every token of one login (the caller commits)."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_user(user: User) -> None:
+    """Revoke every token of every login of a user (the caller commits)."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def purge_expired() -> int:
+    """Delete the refresh tokens past their expiry; return how many (the caller commits)."""
+    result = db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at < utcnow()))
+    return cast(CursorResult[Any], result).rowcount
+
+
+def authenticate() -> Identity:
+    """The caller of this request, from its access token, while its user exists and is active.
+
+    Its scopes are those granted in the token that the user still holds.
+    """
+    if verify_jwt_in_request() is None:  # flask-jwt-extended skips OPTIONS requests
+        raise unauthorized("A bearer token is required.", error=None)
+    user: User = get_current_user()
+    granted = frozenset(str(get_jwt().get(SCOPE_CLAIM, "")).split())
+    return Identity(subject=user.username, name=user.username, scopes=granted & user.scope_set)
+
+
+@jwt.user_lookup_loader
+def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User | None:
+    """The token's user; None (so 401) once it is deleted or disabled."""
+    return db.session.scalar(select(User).where(User.username == jwt_payload["sub"], User.active))
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> bool:
+    """Checked on every request: the token's family must be live, and a refresh token known.
+
+    A family is live while it has tokens and none is revoked; its tokens are purged only
+    after they expire, and an access token never outlives the refresh tokens issued with it.
+    """
+    family = jwt_payload.get(FAMILY_CLAIM)
+    if not isinstance(family, str):
+        return True
+    total, revoked = db.session.execute(
+        select(func.count(), func.count(RefreshToken.revoked_at)).where(
+            RefreshToken.family == family
+        )
+    ).one()
+    if total == 0 or revoked > 0:
+        return True
+    if jwt_payload["type"] == "refresh":
+        known = select(RefreshToken.id).where(RefreshToken.jti == jwt_payload["jti"])
+        return db.session.scalar(known) is None
+    return False
+
+
+# flask-jwt-extended answers its errors with its own JSON, from Flask error handlers where
+# raising would give a 500: each loader returns the 401 problem response itself.
+def _refuse(detail: str, error: str | None = "invalid_token") -> Response:
+    return problem_for_http_exception(unauthorized(detail, error))
+
+
+@jwt.unauthorized_loader
+def _missing(reason: str) -> Response:
+    return _refuse(f"A bearer token is required ({reason}).", error=None)
+
+
+@jwt.invalid_token_loader
+def _invalid(reason: str) -> Response:
+    return _refuse(f"The token is not valid: {reason.rstrip('.')}.")
+
+
+@jwt.expired_token_loader
+def _expired(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
+    return _refuse("The token has expired.")
+
+
+@jwt.revoked_token_loader
+def _revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
+    return _refuse("The token has been revoked.")
+
+
+@jwt.needs_fresh_token_loader
+def _not_fresh(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
+    return _refuse("A fresh token (from a login, not a refresh) is required.")
+
+
+@jwt.user_lookup_error_loader
+def _unknown_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
+    return _refuse("The token's user does not exist or is disabled.")
+
+
+@jwt.token_verification_failed_loader
+def _claims_refused(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
+    return _refuse("The token's claims were refused.")

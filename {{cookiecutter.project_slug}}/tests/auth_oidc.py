@@ -1,0 +1,58 @@
+"""The auth fixtures for auth=oidc: a test OpenID provider, and its tokens for any caller."""
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from oidc_provider import OIDCProvider
+
+ALL_SCOPES = ("resources:read", "resources:write")
+
+
+class OIDCAuth:
+    """Access tokens from the test provider; `provider` steers the provider itself."""
+
+    def __init__(self, provider: OIDCProvider) -> None:
+        self.provider = provider
+        self.token_format = "opaque"  # or "jwt"; every test starts with opaque
+
+    def settings(self) -> dict[str, Any]:
+        """The app config that makes an app trust this provider."""
+        return {
+            "OIDC_ISSUER": self.provider.issuer,
+            "OIDC_CLIENT_ID": self.provider.api_client.client_id,
+            "OIDC_CLIENT_SECRET": self.provider.api_client.client_secret,
+            "OIDC_AUDIENCE": self.provider.audience,
+        }
+
+    def token(
+        self, subject: str = "alice", scopes: Iterable[str] = ALL_SCOPES, **options: Any
+    ) -> str:
+        """A token for subject with exactly these scopes; options override the client's
+        (token_format, expires_in, claims={"aud": ...})."""
+        options.setdefault("token_format", self.token_format)
+        client = self.provider.register(subject, tuple(scopes), **options)
+        return self.provider.fetch_token(client)
+
+    def headers(
+        self, subject: str = "alice", scopes: Iterable[str] = ALL_SCOPES, **options: Any
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(subject, scopes, **options)}"}
+
+
+@pytest.fixture(scope="session")
+def auth() -> Iterator[OIDCAuth]:
+    """One provider on a free port for the whole run, stopped at the end."""
+    provider = OIDCProvider()
+    provider.start()
+    yield OIDCAuth(provider)
+    provider.stop()
+
+
+@pytest.fixture
+def auth_settings(auth: OIDCAuth) -> dict[str, Any]:
+    """Point every test app at the provider, which each test finds healthy and reset."""
+    auth.provider.reset()
+    auth.token_format = "opaque"
+    return auth.settings()

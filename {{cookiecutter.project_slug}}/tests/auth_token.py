@@ -1,0 +1,91 @@
+"""Fixtures of the token backend: auth (users and tokens for any caller) and auth_settings."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from {{ cookiecutter.package_name }}.auth.token.models import User
+from {{ cookiecutter.package_name }}.auth.token.passwords import hash_password
+from {{ cookiecutter.package_name }}.auth.token.tokens import issue_tokens
+from {{ cookiecutter.package_name }}.extensions import db
+
+PASSWORD = "Correct-Horse-7-battery"
+ALL_SCOPES = ("resources:read", "resources:write")
+LOGIN = "/api/auth/v1/login"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class AuthActions:
+    """Make users and tokens directly, or log in through the API."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app = app
+        self.client = client
+
+    def create_user(
+        self,
+        username: str = "alice",
+        password: str = PASSWORD,
+        scopes: Iterable[str] = ALL_SCOPES,
+        active: bool = True,
+    ) -> None:
+        with self.app.app_context():
+            user = User(
+                username=username,
+                password_hash=hash_password(password),
+                scopes=" ".join(sorted(scopes)),
+                active=active,
+            )
+            db.session.add(user)
+            db.session.commit()
+
+    def headers(self, subject: str = "alice", scopes: Iterable[str] = ALL_SCOPES) -> dict[str, str]:
+        """Authorization of a caller with exactly these scopes; its user is made if missing."""
+        scopes = tuple(scopes)
+        with self.app.app_context():
+            user = db.session.scalar(select(User).where(User.username == subject))
+            if user is None:
+                user = User(username=subject, password_hash=hash_password(PASSWORD), scopes="")
+                db.session.add(user)
+            # The user keeps the scopes of earlier tokens, so those stay as they were issued.
+            user.scopes = " ".join(sorted(user.scope_set.union(scopes)))
+            tokens = issue_tokens(user, scopes=scopes)
+            db.session.commit()
+        return bearer(tokens.access_token)
+
+    def login(self, username: str = "alice", password: str = PASSWORD) -> TestResponse:
+        return self.client.post(LOGIN, json={"username": username, "password": password})
+
+    def tokens(self, username: str = "alice", password: str = PASSWORD) -> dict[str, Any]:
+        """Log in and return the access and refresh tokens."""
+        response = self.login(username, password)
+        assert response.status_code == 200, response.get_json()
+        body: dict[str, Any] = response.get_json()
+        return body
+
+
+@pytest.fixture
+def auth_settings() -> dict[str, Any]:
+    """Cheap password hashing: argon2's cost is what makes logins slow, and it is not under test.
+    Rate limits are counted in memory, afresh for each app, and high enough that only the
+    tests of rate limiting (which set their own) reach them.
+    """
+    return {
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 64,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+
+
+@pytest.fixture
+def auth(app: Flask, client: FlaskClient) -> AuthActions:
+    return AuthActions(app, client)
