@@ -13,10 +13,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --group dev
 	touch $@
 
-# Bake the defaults into build/, install the project in its own virtualenv, serve it on SQLite.
+# Bake the defaults into build/, install the project in its own virtualenv, create a demo user
+# (auth=token is the default), print how to log in, and serve the API on SQLite.
 demo: $(VENV)/.installed
-	$(PY) -m cookiecutter --no-input --overwrite-if-exists --output-dir build .
+	rm -rf $(DEMO)
+	$(PY) -m cookiecutter --no-input --output-dir build .
 	cd $(DEMO) && $(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q --disable-pip-version-check .
+	cd $(DEMO) && .venv/bin/flask --app my_flask_api db upgrade
+	cd $(DEMO) && .venv/bin/flask --app my_flask_api users create demo \
+		--scope resources:read --scope resources:write --generate-password
+	@echo 'Log in, then call a protected route with the access token:'
+	@echo "  curl -s -X POST http://127.0.0.1:$(PORT)/api/auth/v1/login -H 'Content-Type: application/json' -d '{\"username\": \"demo\", \"password\": \"<the password above>\"}'"
+	@echo "  curl -s http://127.0.0.1:$(PORT)/api/resources/v1 -H 'Authorization: Bearer <access_token>'"
 	cd $(DEMO) && .venv/bin/my-flask-api --host 127.0.0.1 --port $(PORT)
 
 # The whole matrix: hooks, database servers, every combination baked, linted and tested.

@@ -22,9 +22,13 @@ CONTEXT = r"""{{ cookiecutter | jsonify }}"""
 CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.12", "3.13", "3.11"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
-    "auth": ("none",),
+    "auth": ("token", "oidc", "none"),
     "database": ("sqlite", "postgresql", "mysql"),
+    "ci": ("github", "gitlab", "none"),
 }
+
+# Yes/no questions: cookiecutter turns the answer into a boolean.
+BOOLEANS = ("docker",)
 
 # Import names of the generated project's dependencies and tools; markupsafe and blinker are
 # imported by Flask itself.
@@ -141,7 +145,7 @@ EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Everything str.splitlines() breaks on.
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
-Check = Callable[[str], str | None]
+Check = Callable[[Any], str | None]
 
 
 def check_text(value: str, max_length: int) -> str | None:
@@ -214,6 +218,13 @@ def check_choice(value: str, field: str) -> str | None:
     return None
 
 
+def check_boolean(value: Any) -> str | None:
+    """A yes/no answer must stay a boolean: the templates branch on it."""
+    if not isinstance(value, bool):
+        return "is not allowed; answer yes or no"
+    return None
+
+
 # Checked in this order; the first failure is the one reported.
 CHECKS: dict[str, Check] = {
     "project_name": partial(check_text, max_length=100),
@@ -224,6 +235,7 @@ CHECKS: dict[str, Check] = {
     "author_email": check_email,
     "version": check_version,
     **{field: partial(check_choice, field=field) for field in CHOICES},
+    **dict.fromkeys(BOOLEANS, check_boolean),
 }
 
 
@@ -232,7 +244,7 @@ def validate(answers: Mapping[str, Any]) -> list[str]:
     errors = []
     for field, check in CHECKS.items():
         value = answers.get(field)
-        if not isinstance(value, str):
+        if not isinstance(value, str) and field not in BOOLEANS:
             errors.append(f"{field}: {value!r} is not text; the template must define it")
             continue
         problem = check(value)

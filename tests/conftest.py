@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +121,58 @@ def project_env(project: Path, database_url: str | None) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def fingerprint(project: Path, pyproject_tables: tuple[str, ...] | None = None) -> str:
+    """Hash what a check reads, so identical renders are recognised.
+
+    That is src/, tests/ and pyproject.toml, or only the named tables of pyproject.toml.
+    """
+    digest = hashlib.sha256()
+    parts = ("src", "tests") if pyproject_tables else ("pyproject.toml", "src", "tests")
+    if pyproject_tables:
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        for dotted in pyproject_tables:
+            value: Any = pyproject
+            for key in dotted.split("."):
+                value = value.get(key, {})
+            digest.update(json.dumps([dotted, value], sort_keys=True).encode())
+    for part in parts:
+        root = project / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(project)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every xdist worker of this run shares, for run_once."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = shared / "outcomes"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def run_once(outcomes: Path, key: str, check: Callable[[], None]) -> None:
+    """Run check once per key in this run, across workers; identical inputs reuse its outcome.
+
+    Options that change no file a check reads (docker, ci) render byte-identical Python trees;
+    running their suites again would prove nothing new.
+    """
+    with (outcomes / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        outcome = outcomes / f"{key}.outcome"
+        if outcome.exists():
+            recorded = outcome.read_text()
+            if recorded != "passed":
+                pytest.fail(f"an identical tree failed this check:\n{recorded}", pytrace=False)
+            return
+        try:
+            check()
+        except BaseException as error:
+            outcome.write_text(str(error) or repr(error))
+            raise
+        outcome.write_text("passed")

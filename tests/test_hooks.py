@@ -28,7 +28,7 @@ COOKIECUTTER_JSON = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(en
 CONTEXT_JINJA = "{{ cookiecutter | jsonify }}"
 
 
-def make_answers(**overrides: str) -> dict[str, str]:
+def make_answers(**overrides: Any) -> dict[str, Any]:
     """Return a valid set of answers with some replaced."""
     answers = {
         "project_name": "Inventory API",
@@ -42,6 +42,8 @@ def make_answers(**overrides: str) -> dict[str, str]:
         "license": "MIT",
         "auth": "none",
         "database": "sqlite",
+        "docker": True,
+        "ci": "github",
     }
     answers.update(overrides)
     return answers
@@ -93,7 +95,9 @@ REJECTED = [
     pytest.param("version", "1.0 ", "PEP 440", id="version-trailing-space"),
     pytest.param("python_version", "3.10", "one of 3.12, 3.13, 3.11", id="python-3.10"),
     pytest.param("license", "GPL-3.0", "one of MIT", id="unknown-license"),
-    pytest.param("auth", "basic", "one of none", id="unknown-auth"),
+    pytest.param("auth", "basic", "one of token, oidc, none", id="unknown-auth"),
+    pytest.param("ci", "jenkins", "one of github, gitlab, none", id="unknown-ci"),
+    pytest.param("docker", "maybe", "yes or no", id="docker-not-boolean"),
     pytest.param("database", "oracle", "one of sqlite", id="unknown-database"),
 ]
 
@@ -405,7 +409,9 @@ def test_it_refuses_a_path_outside_the_project(tree: Path, path: str) -> None:
 def test_option_paths_name_real_choices() -> None:
     """Its table only names questions and values that cookiecutter.json offers."""
     for option, paths_by_value in post.OPTION_PATHS.items():
-        assert set(paths_by_value) <= set(COOKIECUTTER_JSON[option]), option
+        offered = COOKIECUTTER_JSON[option]
+        allowed = [True, False] if isinstance(offered, bool) else offered
+        assert set(paths_by_value) <= set(allowed), option
 
 
 def test_option_paths_exist_in_the_template() -> None:
