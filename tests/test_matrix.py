@@ -131,6 +131,8 @@ def test_declared_dependencies_are_complete(
     run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", ".[dev]"], project)
     env = project_env(project, url)
     del env["PYTHONPATH"]  # the installed package only
+    # As a new user would, with no DATABASE_URL on SQLite: the default file in the instance folder.
+    run([str(venv / "bin" / "flask"), "--app", "my_flask_api", "db", "upgrade"], project, env)
     output = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
     assert re.search(r"\d+ passed", output), output
     run([str(venv / "bin" / combo.get("project_slug", "my-flask-api")), "-h"], project, env)

@@ -79,3 +79,10 @@ def test_the_database_url_comes_from_the_environment(
 def test_production_app_refuses_a_placeholder(make_app: MakeApp) -> None:
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         make_app(APP_ENV="production", SECRET_KEY="change-me")
+
+
+def test_the_instance_folder_is_created(make_app: MakeApp, tmp_path: Path) -> None:
+    """A fresh checkout can run `flask db upgrade` at once: the folder of its SQLite file exists."""
+    folder = tmp_path / "fresh" / "instance"
+    make_app(INSTANCE_PATH=str(folder))
+    assert folder.is_dir()

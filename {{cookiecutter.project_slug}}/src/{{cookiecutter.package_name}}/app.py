@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
@@ -33,6 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_dotenv(find_dotenv(usecwd=True))
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    # As in the Flask tutorial: the SQLite database and config.toml live here.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure(app, overrides, auth.SETTINGS)
     app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
     app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()

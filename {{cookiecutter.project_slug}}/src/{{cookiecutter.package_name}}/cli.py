@@ -73,8 +73,7 @@ def free_port(host: str) -> int:
 
 
 def prepare(app: Flask) -> None:
-    """Create the instance folder and bring the database schema up to date."""
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    """Bring the database schema up to date."""
     with app.app_context():
         upgrade()
         # Workers are forked from this process: they must not share its connections.
