@@ -30,7 +30,7 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
         "token": (
             *_AUTHENTICATED,
             "src/{package_name}/auth/token",
-            "src/{package_name}/migrations/versions/0002_create_users_and_refresh_tokens.py",
+            "src/{package_name}/migrations/versions/0003_create_users_and_refresh_tokens.py",
             "tests/auth_token.py",
             "tests/test_token_cli.py",
             "tests/test_token_flow.py",
