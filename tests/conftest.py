@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -156,19 +157,26 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold a lock on path's name, across the workers of the run."""
+    with path.with_name(path.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def run_once(outcomes: Path, key: str, check: Callable[[], None]) -> None:
     """Run check once per key in this run, across workers; identical inputs reuse its outcome.
 
-    Options that change no file a check reads (docker, ci) render byte-identical Python trees;
-    running their suites again would prove nothing new.
+    Options that change no file a check reads (docker, ci) render byte-identical inputs;
+    checking them again would prove nothing new.
     """
-    with (outcomes / f"{key}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        outcome = outcomes / f"{key}.outcome"
+    outcome = outcomes / f"{key}.outcome"
+    with exclusive(outcome):
         if outcome.exists():
             recorded = outcome.read_text()
             if recorded != "passed":
-                pytest.fail(f"an identical tree failed this check:\n{recorded}", pytrace=False)
+                pytest.fail(f"an identical input failed this check:\n{recorded}", pytrace=False)
             return
         try:
             check()

