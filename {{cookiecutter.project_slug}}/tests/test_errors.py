@@ -78,3 +78,45 @@ def test_unexpected_errors_are_500_without_details(
     assert "Traceback" not in response.get_data(as_text=True)
     assert body["title"] == "Internal Server Error"
     assert any("secret internals" in (r.exc_text or "") for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than the recursion limit
+        '{"name": "\\ud800 unpaired surrogate"}',  # valid JSON syntax, but no database stores it
+        '{"name": "\\udc00"}',
+    ],
+    ids=["nested", "high-surrogate", "low-surrogate"],
+)
+def test_json_no_database_could_take_is_400(writer: FlaskClient, data: str) -> None:
+    """Bodies that would crash the parser or the driver are refused before they get there."""
+    response = writer.post(
+        "/api/resources/v1", data=data, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 400)
+
+
+def test_characters_outside_the_bmp_are_stored(writer: FlaskClient) -> None:
+    """A surrogate pair is one real character (here an emoji) and round-trips."""
+    data = '{"name": "rocket \\ud83d\\ude80", "description": "literal \\\\ud800 text"}'
+    response = writer.post(
+        "/api/resources/v1", data=data, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["name"] == "rocket \U0001f680"
+    assert response.get_json()["description"] == "literal \\ud800 text"
+
+
+@pytest.mark.parametrize("resource_id", [0, 2**31, 5814625292678996164608])
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_ids_beyond_the_column_are_404(writer: FlaskClient, method: str, resource_id: int) -> None:
+    """An id no database column can hold matches no route, rather than reaching the driver."""
+    response = getattr(writer, method)(f"/api/resources/v1/{resource_id}")
+    assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "BREW"])
+def test_odd_methods_are_405(client: FlaskClient, method: str) -> None:
+    response = client.open("/api/resources/v1", method=method)
+    assert_problem(response, 405)

@@ -6,6 +6,8 @@ import pytest
 from flask.testing import FlaskClient
 
 URL = "/api/resources/v1"
+# If-Match: * passes the precondition whatever the ETag; for tests about something else.
+ANY_TAG = {"If-Match": "*"}
 
 
 def create(writer: FlaskClient, name: str = "alpha", description: str = "") -> dict[str, Any]:
@@ -14,6 +16,11 @@ def create(writer: FlaskClient, name: str = "alpha", description: str = "") -> d
     assert response.status_code == 201, response.get_json()
     body: dict[str, Any] = response.get_json()
     return body
+
+
+def current(writer: FlaskClient, item_id: int) -> dict[str, str]:
+    """If-Match headers naming the resource's current ETag, as a client gets it from a GET."""
+    return {"If-Match": writer.get(f"{URL}/{item_id}").headers["ETag"]}
 
 
 def test_crud_round_trip(writer: FlaskClient) -> None:
@@ -29,17 +36,21 @@ def test_crud_round_trip(writer: FlaskClient) -> None:
     assert writer.get(f"{URL}/{item['id']}").get_json() == item
     assert writer.get(URL).get_json()["items"] == [item]
 
-    replaced = writer.put(f"{URL}/{item['id']}", json={"name": "beta"})
+    replaced = writer.put(
+        f"{URL}/{item['id']}", json={"name": "beta"}, headers=current(writer, item["id"])
+    )
     assert replaced.status_code == 200
     assert replaced.get_json()["name"] == "beta"
     assert replaced.get_json()["description"] == ""
 
-    patched = writer.patch(f"{URL}/{item['id']}", json={"description": "changed"})
+    patched = writer.patch(
+        f"{URL}/{item['id']}", json={"description": "changed"}, headers=current(writer, item["id"])
+    )
     assert patched.status_code == 200
     assert patched.get_json()["name"] == "beta"
     assert patched.get_json()["description"] == "changed"
 
-    deleted = writer.delete(f"{URL}/{item['id']}")
+    deleted = writer.delete(f"{URL}/{item['id']}", headers=current(writer, item["id"]))
     assert deleted.status_code == 204
     assert deleted.data == b""
     assert writer.get(f"{URL}/{item['id']}").status_code == 404
@@ -56,6 +67,11 @@ def test_crud_round_trip(writer: FlaskClient) -> None:
         ({"name": "ok", "description": "x" * 1001}, "description"),
         ({"name": "ok", "colour": "red"}, "colour"),
         ({"name": "ok", "id": 7}, "id"),
+        ({"name": "nul\x00"}, "name"),
+        ({"name": "two\nlines"}, "name"),
+        ({"name": "trailing newline\n"}, "name"),
+        ({"name": "tab\tinside"}, "name"),
+        ({"name": "ok", "description": "nul \x00 inside"}, "description"),
     ],
 )
 def test_create_refuses_invalid_bodies(writer: FlaskClient, body: Any, field: str) -> None:
@@ -69,7 +85,9 @@ def test_create_refuses_invalid_bodies(writer: FlaskClient, body: Any, field: st
 def test_replace_requires_every_field(writer: FlaskClient) -> None:
     """PUT is a full replacement: the name is required."""
     item = create(writer)
-    response = writer.put(f"{URL}/{item['id']}", json={"description": "no name"})
+    response = writer.put(
+        f"{URL}/{item['id']}", json={"description": "no name"}, headers=current(writer, item["id"])
+    )
     assert response.status_code == 422
     assert "name" in response.get_json()["errors"]["json"]
 
@@ -77,14 +95,16 @@ def test_replace_requires_every_field(writer: FlaskClient) -> None:
 def test_patch_validates_the_fields_it_gets(writer: FlaskClient) -> None:
     """PATCH accepts a subset, but each given field is validated."""
     item = create(writer)
-    response = writer.patch(f"{URL}/{item['id']}", json={"name": ""})
+    response = writer.patch(
+        f"{URL}/{item['id']}", json={"name": ""}, headers=current(writer, item["id"])
+    )
     assert response.status_code == 422
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_missing_resource_is_404(writer: FlaskClient, method: str) -> None:
     """Every item route answers 404 problem+json for an unknown id."""
-    response = getattr(writer, method)(f"{URL}/999999", json={"name": "x"})
+    response = getattr(writer, method)(f"{URL}/999999", json={"name": "x"}, headers=ANY_TAG)
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert "999999" in response.get_json()["detail"]
@@ -95,8 +115,9 @@ def test_duplicate_name_is_409(writer: FlaskClient) -> None:
     create(writer, "alpha")
     other = create(writer, "beta")
     assert writer.post(URL, json={"name": "alpha"}).status_code == 409
-    assert writer.put(f"{URL}/{other['id']}", json={"name": "alpha"}).status_code == 409
-    response = writer.patch(f"{URL}/{other['id']}", json={"name": "alpha"})
+    renamed = writer.put(f"{URL}/{other['id']}", json={"name": "alpha"}, headers=ANY_TAG)
+    assert renamed.status_code == 409
+    response = writer.patch(f"{URL}/{other['id']}", json={"name": "alpha"}, headers=ANY_TAG)
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
 
@@ -104,7 +125,8 @@ def test_duplicate_name_is_409(writer: FlaskClient) -> None:
 def test_renaming_a_resource_to_its_own_name_is_allowed(writer: FlaskClient) -> None:
     """The uniqueness check ignores the resource being changed."""
     item = create(writer, "alpha")
-    assert writer.put(f"{URL}/{item['id']}", json={"name": "alpha"}).status_code == 200
+    response = writer.put(f"{URL}/{item['id']}", json={"name": "alpha"}, headers=ANY_TAG)
+    assert response.status_code == 200
 
 
 def test_pagination_reports_the_total(writer: FlaskClient) -> None:
@@ -128,9 +150,12 @@ def test_default_page_size_is_20(writer: FlaskClient) -> None:
     assert body["total"] == 21
 
 
-@pytest.mark.parametrize("query", ["page=0", "page_size=0", "page_size=101", "page=abc"])
+@pytest.mark.parametrize(
+    "query",
+    ["page=0", "page_size=0", "page_size=101", "page=abc", f"page={2**31}", "page_sise=5"],
+)
 def test_out_of_bounds_pages_are_422(writer: FlaskClient, query: str) -> None:
-    """The page size is bounded at 100; pages start at 1."""
+    """Pages start at 1 and end at 2**31 - 1, hold at most 100; unknown names are refused."""
     response = writer.get(f"{URL}?{query}")
     assert response.status_code == 422
     assert "query" in response.get_json()["errors"]

@@ -10,9 +10,10 @@ from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
 from . import auth, errors, middleware
-from .api import BLUEPRINTS, Api
+from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
+from .openapi import Api, BodyErrors
 
 DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 
@@ -44,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     ma.init_app(app)
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [BodyErrors()]})
     auth.init_app(app, api)
 
     # request handling shared by every route

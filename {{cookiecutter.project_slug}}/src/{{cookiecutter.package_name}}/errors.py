@@ -5,6 +5,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -54,6 +55,8 @@ def problem(
 def problem_for_http_exception(error: HTTPException) -> Response:
     """Convert any werkzeug or webargs HTTP error, routing errors included."""
     status = error.code or 500
+    if status < 400:  # 304 Not Modified from an If-None-Match: no body, by definition
+        return Response(status=status)
     data = getattr(error, "data", None) or {}
     headers = {k: v for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS}
     headers.update(data.get("headers") or {})
@@ -81,6 +84,13 @@ def _conflict(error: IntegrityError) -> Response:
     return problem(409, "The request conflicts with the current state of the resource.")
 
 
+def _changed_meanwhile(error: StaleDataError) -> Response:
+    """Answer 412 when another request changed the row between this one's check and write."""
+    current_app.logger.info("concurrent update refused: %s", error)
+    _rollback()
+    return problem(412, "The resource changed meanwhile; get it again and retry.")
+
+
 def _unexpected(error: Exception) -> Response:
     """Log the traceback; the client gets no exception text."""
     current_app.logger.exception("unhandled exception", exc_info=error)
@@ -100,4 +110,5 @@ def register_error_handlers(app: Flask) -> None:
     """Register the non-HTTP handlers; HTTP errors come through extensions.Api."""
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(IntegrityError, _conflict)
+    app.register_error_handler(StaleDataError, _changed_meanwhile)
     app.register_error_handler(Exception, _unexpected)

@@ -4,12 +4,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import problem
 from .extensions import db
+from .openapi import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
 
@@ -29,7 +29,7 @@ class Liveness(MethodView):
 @blp.route("/readyz")
 class Readiness(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(503, description="The database is unreachable")
+    @blp.problems(503)
     def get(self) -> Any:
         """Report whether the API can serve requests: the database answers."""
         try:

@@ -5,9 +5,10 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,6 +20,7 @@ access_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".access")
 # A client-supplied id is echoed only if it is short and plain, so it cannot forge log lines.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class IgnoreTrailingSlash:
@@ -36,8 +38,30 @@ class IgnoreTrailingSlash:
         return self.app(environ, start_response)
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing as bad input (400) what would otherwise crash further on.
+
+    Too deep a nesting exhausts the recursion limit; an unpaired surrogate escape ("\\ud800")
+    parses into a str that no database driver can encode. Flask answers a ValueError with 400.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+        text = s.decode("utf-8", "replace") if isinstance(s, bytes) else s
+        if _SURROGATE_ESCAPE.search(text):  # rare: check the parsed strings precisely
+            try:
+                super().dumps(data, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                raise ValueError("the JSON holds an unpaired surrogate") from None
+        return data
+
+
 def init_app(app: Flask) -> None:
     """Install the hooks and, behind reverse proxies, trust their X-Forwarded-* headers."""
+    app.json = JSONProvider(app)
     app.wsgi_app = IgnoreTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
     proxies = app.config["PROXY_FIX_COUNT"]
     if proxies:

@@ -41,3 +41,8 @@ class Resource(Base):
     owner: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Every UPDATE and DELETE matches on it and bumps it, so of two writers that read the same
+    # version only the first succeeds; the other gets StaleDataError (answered 412).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

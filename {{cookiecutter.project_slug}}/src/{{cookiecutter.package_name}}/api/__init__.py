@@ -1,12 +1,7 @@
 """The versioned APIs: one blueprint per resource and version, mounted at /api/<name>/v<N>."""
 
-from typing import Any
-
-import flask_smorest
 from flask import Blueprint
-from werkzeug.exceptions import HTTPException
 
-from ..errors import ProblemSchema, problem_for_http_exception
 from ..health import blp as health
 from .greeting import v1 as greeting_v1
 from .greeting import v2 as greeting_v2
@@ -25,12 +20,3 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
 {%- endif %}
     resources_v1.blp,
 )
-
-
-class Api(flask_smorest.Api):
-    """flask-smorest's Api, answering HTTP errors in the project's problem+json envelope."""
-
-    ERROR_SCHEMA = ProblemSchema
-
-    def handle_http_exception(self, error: HTTPException) -> Any:
-        return problem_for_http_exception(error)

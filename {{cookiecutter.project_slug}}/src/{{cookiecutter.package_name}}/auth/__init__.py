@@ -50,8 +50,9 @@ def require_scopes(*scopes: str) -> Callable[[View], View]:
 
         documented: View = flask_smorest.Blueprint.doc(
             security=[{SCHEME_NAME: sorted(required)}],
-            responses={"401": {"description": "Missing or invalid token"}}
-            | ({"403": {"description": "Token lacks a scope"}} if required else {}),
+            # The shared problem+json responses (openapi.Api); 503: the IdP or database is down.
+            responses={"401": "UNAUTHORIZED", "503": "SERVICE_UNAVAILABLE"}
+            | ({"403": "FORBIDDEN"} if required else {}),
         )(wrapper)
         return documented
 

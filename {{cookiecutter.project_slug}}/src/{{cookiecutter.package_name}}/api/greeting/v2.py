@@ -8,8 +8,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import validate
+
+from ...openapi import Blueprint
 
 blp = Blueprint(
     "greeting_v2", __name__, url_prefix="/api/greeting/v2", description="Greetings, version 2."

@@ -4,9 +4,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ...auth import current_identity, require_scopes
+from ...openapi import Blueprint
 
 blp = Blueprint(
     "greeting_v3", __name__, url_prefix="/api/greeting/v3", description="Greetings, version 3."

@@ -4,13 +4,13 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...models import Resource
+from ...openapi import Blueprint
 from .schemas import (
     PageArgsSchema,
     ResourceCreateSchema,
@@ -21,6 +21,8 @@ from .schemas import (
 
 READ = "resources:read"
 WRITE = "resources:write"
+# Ids are 32-bit on PostgreSQL and MySQL; a larger one in the URL matches no route: 404.
+ID_MAX = 2**31 - 1
 
 blp = Blueprint(
     "resources_v1",
@@ -58,6 +60,7 @@ class Resources(MethodView):
     @require_scopes(READ)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ResourcePageSchema)
+    @blp.problems(503)
     def get(self, args: dict[str, int]) -> dict[str, Any]:
         """List resources, oldest first, one page at a time."""
         page, size = args["page"], args["page_size"]
@@ -74,7 +77,7 @@ class Resources(MethodView):
     @require_scopes(WRITE)
     @blp.arguments(ResourceCreateSchema)
     @blp.response(201, ResourceSchema)
-    @blp.alt_response(409, description="Another resource has this name")
+    @blp.problems(409, 503)
     def post(self, data: dict[str, Any]) -> tuple[Resource, dict[str, str]]:
         """Create a resource owned by the caller."""
         ensure_name_free(data["name"])
@@ -85,23 +88,27 @@ class Resources(MethodView):
         return resource, {"Location": location}
 
 
-@blp.route("/<int:resource_id>")
+@blp.route(f"/<int(min=1, max={ID_MAX}):resource_id>")
 class ResourceItem(MethodView):
+    """One resource. Writes need the ETag of a GET in If-Match: no update is lost unseen."""
+
     @require_scopes(READ)
+    @blp.etag
     @blp.response(200, ResourceSchema)
-    @blp.alt_response(404, description="No resource has this id")
+    @blp.problems(404, 503)
     def get(self, resource_id: int) -> Resource:
         """Get a resource."""
         return get_or_404(resource_id)
 
     @require_scopes(WRITE)
+    @blp.etag
     @blp.arguments(ResourceCreateSchema)
     @blp.response(200, ResourceSchema)
-    @blp.alt_response(404, description="No resource has this id")
-    @blp.alt_response(409, description="Another resource has this name")
+    @blp.problems(404, 409, 503)
     def put(self, data: dict[str, Any], resource_id: int) -> Resource:
         """Replace a resource the caller owns."""
         resource = get_owned_or_404(resource_id)
+        blp.check_etag(resource, ResourceSchema)
         ensure_name_free(data["name"], resource_id)
         resource.name = data["name"]
         resource.description = data["description"]
@@ -109,13 +116,14 @@ class ResourceItem(MethodView):
         return resource
 
     @require_scopes(WRITE)
+    @blp.etag
     @blp.arguments(ResourceUpdateSchema)
     @blp.response(200, ResourceSchema)
-    @blp.alt_response(404, description="No resource has this id")
-    @blp.alt_response(409, description="Another resource has this name")
+    @blp.problems(404, 409, 503)
     def patch(self, data: dict[str, Any], resource_id: int) -> Resource:
         """Update some fields of a resource the caller owns."""
         resource = get_owned_or_404(resource_id)
+        blp.check_etag(resource, ResourceSchema)
         if "name" in data:
             ensure_name_free(data["name"], resource_id)
         for field, value in data.items():
@@ -124,9 +132,12 @@ class ResourceItem(MethodView):
         return resource
 
     @require_scopes(WRITE)
+    @blp.etag
     @blp.response(204)
-    @blp.alt_response(404, description="No resource has this id")
+    @blp.problems(404, 503)
     def delete(self, resource_id: int) -> None:
         """Delete a resource the caller owns."""
-        db.session.delete(get_owned_or_404(resource_id))
+        resource = get_owned_or_404(resource_id)
+        blp.check_etag(resource, ResourceSchema)
+        db.session.delete(resource)
         db.session.commit()

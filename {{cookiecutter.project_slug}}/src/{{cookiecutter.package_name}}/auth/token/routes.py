@@ -10,13 +10,13 @@ from flask.views import MethodView
 from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
-from marshmallow import validate
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 
 from ...errors import problem_for_http_exception
 from ...extensions import db
+from ...openapi import Blueprint
+from ...validation import line, text
 from ..base import unauthorized
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
@@ -47,10 +47,8 @@ BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
 
 
 class LoginSchema(ma.Schema):
-    username = ma.fields.String(required=True, validate=validate.Length(min=1, max=150))
-    password = ma.fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=1024)
-    )
+    username = ma.fields.String(required=True, validate=line(150))
+    password = ma.fields.String(required=True, load_only=True, validate=text(1024, min_length=1))
 
 
 class TokenSchema(ma.Schema):
@@ -92,8 +90,7 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Wrong username or password, or the user is disabled")
-    @blp.alt_response(429, description="Too many attempts for this username or address")
+    @blp.problems(401, 429, 503)
     @limiter.limit(login_rate_limit, key_func=username_key, error_message=TOO_MANY_LOGINS)
     @limiter.limit(login_rate_limit, error_message=TOO_MANY_LOGINS)
     def post(self, credentials: dict[str, str]) -> tuple[TokenPair, dict[str, str]]:
@@ -115,7 +112,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Not a valid refresh token, or one already used")
+    @blp.problems(401, 503)
     def post(self) -> tuple[TokenPair, dict[str, str]]:
         """Refresh: exchange the refresh token (as bearer token) for new tokens; it is used up."""
         verify_jwt_in_request(refresh=True)
@@ -126,7 +123,7 @@ class Refresh(MethodView):
 class Logout(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(204)
-    @blp.alt_response(401, description="Not a valid access token")
+    @blp.problems(401, 503)
     def post(self) -> None:
         """Log out: revoke this access token and every refresh token of its login."""
         verify_jwt_in_request()
@@ -138,7 +135,7 @@ class Logout(MethodView):
 class Me(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, MeSchema)
-    @blp.alt_response(401, description="Not a valid access token")
+    @blp.problems(401, 503)
     def get(self) -> dict[str, Any]:
         """Show whom the access token belongs to and the scopes it grants."""
         identity = authenticate()
