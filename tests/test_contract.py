@@ -1,0 +1,213 @@
+"""Each auth x database project, served by gunicorn on its real database, keeps its contract.
+
+schemathesis runs all its checks and phases (coverage, fuzzing, stateful) against the baked
+project's /openapi.json over HTTP, authenticated as that backend really is: a user logged in
+through the API (token) or a token from the test identity provider (oidc). The allowed
+exceptions are the project's own schemathesis.toml. Then twenty concurrent PATCHes of one
+resource, spread over two gunicorn workers, must leave exactly one winner and nineteen 412s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import PYTHON, bake, fingerprint, project_env, run, run_once
+from tests.matrix import combination_id, combinations
+
+# Every auth x database pair, the other answers at their defaults.
+PAIRS = [
+    {**combinations()[0], "auth": auth, "database": database}
+    for auth in ("none", "token", "oidc")
+    for database in ("sqlite", "postgresql", "mysql")
+]
+EXAMPLES = "15"  # per operation and phase: the run stays around 20 s per project
+SERVE_TIMEOUT = 60
+
+# Logout revokes the token it is sent with: it gets a login of its own, so the run's token
+# stays valid for every other operation.
+HOOKS = """
+import os
+
+import requests
+import schemathesis
+
+LOGOUT = "/api/auth/v1/logout"
+
+
+def fresh_login() -> str:
+    credentials = {"username": os.environ["API_USER"], "password": os.environ["API_PASSWORD"]}
+    response = requests.post(os.environ["API_URL"] + "/api/auth/v1/login", json=credentials)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+@schemathesis.auth()
+class Bearer:
+    def get(self, case, context):
+        return os.environ["API_TOKEN"]
+
+    def set(self, case, data, context):
+        if case.path == LOGOUT:
+            data = fresh_login()
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+"""
+
+
+@contextmanager
+def serve(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """Run the project's own command (migrate, then gunicorn with 2 workers); yield its URL."""
+    command = [PYTHON, "-m", "my_flask_api.cli", "--port", "0", "--workers", "2"]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=project, env=env, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + SERVE_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            if match := re.search(r"Serving on (http://\S+)", log.read_text()):
+                url = match.group(1)
+                try:
+                    if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                        yield url
+                        return
+                except requests.ConnectionError:
+                    pass
+            time.sleep(0.2)
+        pytest.fail(f"the API did not answer within {SERVE_TIMEOUT} s:\n{log.read_text()[-4000:]}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def load_test_provider(project: Path) -> Any:
+    """The baked project's own test OpenID provider (tests/oidc_provider.py)."""
+    spec = importlib.util.spec_from_file_location(
+        f"oidc_provider_{id(project)}", project / "tests" / "oidc_provider.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.OIDCProvider()
+
+
+def concurrent_patches(url: str, headers: dict[str, str]) -> None:
+    """Of 20 PATCHes sent at once with one ETag, exactly one wins and the rest get 412."""
+    created = requests.post(f"{url}/api/resources/v1", json={"name": "race"}, headers=headers)
+    assert created.status_code == 201, created.text
+    item = url + created.headers["Location"]
+    etag = requests.get(item, headers=headers).headers["ETag"]
+    start = threading.Barrier(20)
+
+    def patch(number: int) -> int:
+        start.wait(timeout=30)
+        body = {"description": f"writer {number}"}
+        response = requests.patch(item, json=body, headers={**headers, "If-Match": etag})
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(patch, range(20)))
+    assert sorted(statuses) == [200] + [412] * 19, statuses
+    winner = requests.get(item, headers=headers).json()["description"]
+    assert winner == f"writer {statuses.index(200)}"
+
+
+@pytest.mark.parametrize("combo", PAIRS, ids=[combination_id(c) for c in PAIRS])
+def test_served_project_keeps_its_contract(
+    combo: dict[str, Any], tmp_path: Path, database_url: Any, outcomes: Path
+) -> None:
+    """schemathesis finds nothing, and concurrent writers lose nothing, on the real database."""
+    project = bake(tmp_path, combo)
+
+    def check() -> None:
+        url = database_url(combo["database"], "st_" + combination_id(combo))
+        env = {
+            **project_env(project, url),
+            "APP_ENV": "production",
+            "SECRET_KEY": "contract-test-" + "k" * 40,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "LOGIN_RATE_LIMIT": "100000 per minute",
+        }
+        if url is None:
+            env["DATABASE_URL"] = "sqlite:///" + str(tmp_path / "served.sqlite3")
+        with auth_for(combo["auth"], project, env, tmp_path) as headers:
+            with serve(project, env, tmp_path / "server.log") as api:
+                if combo["auth"] == "token":
+                    headers.update(token_login(api, env))
+                st_env = {**env, "API_URL": api, "API_TOKEN": headers.get("Authorization", "")[7:]}
+                command = [str(Path(PYTHON).parent / "schemathesis"), "run", api + "/openapi.json"]
+                command += ["--checks", "all", "--max-examples", EXAMPLES, "--seed", "1"]
+                command += ["--request-timeout", "10", "--no-color"]
+                if headers:
+                    (tmp_path / "st_hooks.py").write_text(HOOKS)
+                    st_env["SCHEMATHESIS_HOOKS"] = "st_hooks"
+                    st_env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{env['PYTHONPATH']}"
+                # schemathesis exits non-zero on any failure; run() then fails with its report
+                run(command, project, st_env, timeout=600)
+                concurrent_patches(api, headers)
+
+    run_once(outcomes, f"contract-{combo['database']}-" + fingerprint(project), check)
+
+
+def token_login(api: str, env: dict[str, str]) -> dict[str, str]:
+    credentials = {"username": env["API_USER"], "password": env["API_PASSWORD"]}
+    response = requests.post(api + "/api/auth/v1/login", json=credentials, timeout=30)
+    assert response.status_code == 200, response.text
+    return {"Authorization": "Bearer " + response.json()["access_token"]}
+
+
+@contextmanager
+def auth_for(
+    auth: str, project: Path, env: dict[str, str], tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    """Make the caller the run uses; yield its headers (token: filled in once served)."""
+    if auth == "none":
+        yield {}
+    elif auth == "token":
+        env["API_USER"], env["API_PASSWORD"] = "schemathesis", "Contract-test-pass-7"
+        flask = [PYTHON, "-m", "flask", "--app", "my_flask_api"]
+        run([*flask, "db", "upgrade"], project, env)
+        create = [*flask, "users", "create", env["API_USER"], "--password-stdin"]
+        create += ["--scope", "resources:read", "--scope", "resources:write"]
+        result = subprocess.run(
+            create,
+            cwd=project,
+            env=env,
+            input=env["API_PASSWORD"] + "\n",
+            text=True,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield {}
+    else:
+        provider = load_test_provider(project)
+        provider.start()
+        try:
+            env.update(
+                OIDC_ISSUER=provider.issuer,
+                OIDC_CLIENT_ID=provider.api_client.client_id,
+                OIDC_CLIENT_SECRET=provider.api_client.client_secret,
+                OIDC_AUDIENCE=provider.audience,
+            )
+            client = provider.register("schemathesis", ("resources:read", "resources:write"))
+            yield {"Authorization": "Bearer " + provider.fetch_token(client)}
+        finally:
+            provider.stop()
