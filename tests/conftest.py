@@ -21,6 +21,8 @@ from tests import dbservers
 from tests.matrix import COSMETIC, TEMPLATE, combinations, options
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The image stage's store, figures and clean-up: loaded here so that xdist's controller has them.
+pytest_plugins = ["tests.image_stage"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,9 +1,9 @@
 """Static checks of the deployment files: Dockerfile, compose.yaml, CI, the README's CI section.
 
-No Docker engine runs here, so images are never built: these tests prove what can be proved
-without one. Every combination is baked with its hooks; each file is checked by its own tool
-(hadolint, check-jsonschema's vendored schemas, actionlint with shellcheck, zizmor) once per
-run for each distinct content, across xdist workers: most combinations render identical files.
+These tests read the files; tests/test_image.py builds and runs the images with podman. Every
+combination is baked with its hooks; each file is checked by its own tool (hadolint,
+check-jsonschema's vendored schemas, actionlint with shellcheck, zizmor) once per run for each
+distinct content, across xdist workers: most combinations render identical files.
 
 The README's CI section is the contract with the CI files: its ```sh blocks are the CI jobs, in
 order; in a block, `export NAME=value` lines are the job's own environment (GitHub `env:`, GitLab
@@ -261,13 +261,16 @@ def test_dockerfile(
 
     instructions = dockerfile_instructions(dockerfile.read_text())
     stages = [i for i, (name, _) in enumerate(instructions) if name == "FROM"]
-    assert len(stages) >= 2, "multi-stage: wheels are built apart from the runtime image"
+    assert len(stages) >= 2, "multi-stage: the build happens apart from the runtime image"
+    mounts = [args for name, args in instructions if name == "RUN" and "from=" in args]
+    assert not mounts, "hand results over by COPY --from: some builders cache bind mounts by text"
     runtime = instructions[stages[-1] :]
     assert runtime[0][1] == f"python:{python_version(combo)}-slim"
     arguments = {name: args for name, args in runtime}
     assert arguments["USER"].split(":")[0] not in {"root", "0"}
     assert arguments["EXPOSE"] == "8000"
     assert "/healthz" in arguments["HEALTHCHECK"] and "curl" not in arguments["HEALTHCHECK"]
+    assert "PORT" in arguments["HEALTHCHECK"], "the healthcheck asks the port the server uses"
     assert arguments["ENTRYPOINT"].startswith("["), "exec form, so signals reach gunicorn"
     assert "APP_ENV=production" in arguments["ENV"]
     assert "SECRET_KEY" not in arguments["ENV"] + arguments.get("ARG", "")

@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     parser.add_argument(
-        "--port", type=int, default=8000, help="port to listen on; 0 picks a free one (%(default)s)"
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="port to listen on; 0 picks a free one (PORT, default %(default)s)",
     )
     parser.add_argument(
         "--workers",

@@ -1,0 +1,236 @@
+"""podman for the image stage: a private store, a stand-in base image, builds that say why.
+
+No container registry is reachable on the machines we test on, so `python:X-slim` cannot be
+pulled. The stand-in is Debian bookworm's own Python 3.11 (debootstrap minbase with python3,
+pip and venv) imported under every `python:X-slim` name the Dockerfiles use: enough to prove the
+Dockerfile's stages, user, paths, entrypoint, healthcheck and drivers, not the real base. Its
+root filesystem is made once per machine (about two minutes) and cached as a tarball named by a
+hash of the recipe, so a changed recipe makes a new one.
+
+Every podman command gets the same store (`--root`, `--runroot`, overlay): podman's default
+store here is vfs, and images built in one store are invisible from another. The flags for
+running (`runc`, `cgroupfs`, lower ulimits) are the ones that work on this machine; see
+TOOL-FACTS.md, "Containers".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import exclusive, run_once
+from tests.test_deployment import dockerignored
+
+PODMAN_HINT = "apt-get install -y podman buildah runc debootstrap"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flask-api-template"
+SUITE = "bookworm"
+PACKAGES = ("python3", "python3-pip", "python3-venv", "ca-certificates")
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# What the real python:X-slim images set and a bare `podman import` would not.
+BASE_CHANGES = (
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+    'CMD ["python3"]',
+)
+# podman's default limits are raises, which this machine refuses (no CAP_SYS_RESOURCE).
+RUN_FLAGS = ("--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096")
+TAIL_LINES = 40
+
+
+class PodmanMissing(Exception):
+    """podman (or debootstrap, for the stand-in base) is not installed."""
+
+
+class PodmanFailed(AssertionError):
+    """A podman command failed; the message ends with the tail of its output."""
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:]) or "(no output)"
+
+
+@dataclass(frozen=True)
+class Podman:
+    """podman on one private store, shared by every xdist worker of a run."""
+
+    store: Path
+    executable: str = field(default_factory=lambda: shutil.which("podman") or "podman")
+
+    @classmethod
+    def on(cls, store: Path) -> Podman:
+        missing = [name for name in ("podman", "buildah", "runc") if not shutil.which(name)]
+        if missing:
+            raise PodmanMissing(f"{', '.join(missing)} not found; install them: {PODMAN_HINT}")
+        store.mkdir(parents=True, exist_ok=True)
+        return cls(store)
+
+    @property
+    def runroot(self) -> Path:
+        """Short, as conmon's socket paths under it must fit in ~107 bytes; one per store."""
+        return Path("/tmp") / f"podman-run-{hashlib.sha256(bytes(self.store)).hexdigest()[:12]}"
+
+    def command(self, *args: str) -> list[str]:
+        return [
+            self.executable,
+            *("--root", str(self.store / "root"), "--runroot", str(self.runroot)),
+            *("--storage-driver", "overlay", "--cgroup-manager", "cgroupfs"),
+            *("--runtime", "runc", "--events-backend", "file", "--log-level", "error"),
+            *args,
+        ]
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, timeout: float = 60, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run one podman command, bounded; a failure raises with the end of its output."""
+        result = subprocess.run(
+            self.command(*args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise PodmanFailed(
+                f"podman {' '.join(args)} exited {result.returncode}\n"
+                f"{tail(result.stdout + result.stderr)}"
+            )
+        return result
+
+    def build(self, context: Path, tag: str, timeout: float = 900) -> float:
+        """Build context's Dockerfile as tag; return the seconds it took."""
+        began = time.monotonic()
+        self(
+            *("build", "--format", "docker", "--isolation", "chroot", "--network", "host"),
+            *("--pull=never", "--layers", "--tag", tag, str(context)),
+            timeout=timeout,
+        )
+        return time.monotonic() - began
+
+
+def remove_store(podman: Podman) -> None:
+    """Remove every container, volume and image of the store, then the store itself.
+
+    Not `podman system reset`: that also removes the machine's podman networks.
+    """
+    podman("rm", "--all", "--force", "--time", "10", check=False, timeout=120)
+    podman("volume", "rm", "--all", "--force", check=False, timeout=120)
+    podman("rmi", "--all", "--force", check=False, timeout=300)
+    _remove_tree(podman.store)
+    _remove_tree(podman.runroot)
+
+
+def context_digest(project: Path) -> str:
+    """A hash of the build context: every file .dockerignore lets through, the Dockerfile too."""
+    lines = (project / ".dockerignore").read_text().splitlines()
+    patterns = [line for line in lines if line.strip() and not line.startswith("#")]
+    digest = hashlib.sha256()
+    for path in sorted(p for p in project.rglob("*") if p.is_file()):
+        relative = path.relative_to(project).as_posix()
+        if relative == "Dockerfile" or not dockerignored(patterns, relative):
+            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def build_once(podman: Podman, project: Path, outcomes: Path, answers: str) -> tuple[str, float]:
+    """Build project's image once per distinct context in this run; return its tag and the
+    seconds this call spent (0 when an identical context was built already)."""
+    digest = context_digest(project)
+    tag = f"localhost/template-image:{digest}"
+    spent = [0.0]
+
+    def build() -> None:
+        try:
+            spent[0] = podman.build(project, tag)
+        except PodmanFailed as failure:
+            pytest.fail(f"the Dockerfile of {answers} does not build:\n{failure}", pytrace=False)
+
+    run_once(outcomes, "image-" + digest, build)
+    return tag, spent[0]
+
+
+def base_names(python_versions: list[str]) -> list[str]:
+    return [f"docker.io/library/python:{version}-slim" for version in python_versions]
+
+
+def ensure_base(podman: Podman, python_versions: list[str]) -> None:
+    """Make the stand-in base exist in the store under every python:X-slim name."""
+    names = base_names(python_versions)
+    with exclusive(podman.store / "base"):
+        if all(podman("image", "exists", name, check=False).returncode == 0 for name in names):
+            return
+        tarball = standin_rootfs()
+        changes = [arg for change in BASE_CHANGES for arg in ("--change", change)]
+        podman("import", *changes, str(tarball), names[0], timeout=300)
+        for name in names[1:]:
+            podman("tag", names[0], name)
+
+
+def recipe_key() -> str:
+    """A hash of everything that makes the stand-in's root filesystem."""
+    digest = hashlib.sha256()
+    for part in (SUITE, *PACKAGES, inspect.getsource(_make_rootfs)):
+        digest.update(part.encode() + b"\0")
+    digest.update(CA_BUNDLE.read_bytes() if CA_BUNDLE.is_file() else b"")
+    return digest.hexdigest()[:16]
+
+
+def standin_rootfs() -> Path:
+    """The cached root filesystem tarball of the stand-in, made once per machine and recipe."""
+    tarball = CACHE / f"python-slim-standin-{recipe_key()}.tar"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with exclusive(tarball):
+        if not tarball.is_file():
+            if not shutil.which("debootstrap"):
+                raise PodmanMissing(f"debootstrap not found; install it: {PODMAN_HINT}")
+            _make_rootfs(tarball)
+    return tarball
+
+
+def _make_rootfs(tarball: Path) -> None:
+    """debootstrap a minimal Debian with Python, make it look like python:X-slim, tar it."""
+    work = Path(tempfile.mkdtemp(prefix="standin-", dir=CACHE))
+    root = work / "root"
+    try:
+        result = subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), SUITE, root],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PodmanFailed(f"debootstrap exited {result.returncode}\n{tail(result.stdout)}")
+        for name, target in (("python", "python3"), ("pip", "pip3")):
+            if not (root / "usr/bin" / name).exists():
+                (root / "usr/bin" / name).symlink_to(target)
+        # PEP 668: Debian's marker would refuse pip installs that python:X-slim accepts.
+        (root / "usr/lib/python3.11/EXTERNALLY-MANAGED").unlink(missing_ok=True)
+        # The machine's bundle: pip in a build reaches the index the way the machine does.
+        shutil.copyfile(CA_BUNDLE, root / "etc/ssl/certs/ca-certificates.crt")
+        shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
+        partial = tarball.with_name(tarball.name + ".partial")
+        subprocess.run(["tar", "-C", root, "-cf", partial, "."], check=True, timeout=300)
+        partial.rename(tarball)
+    finally:
+        _remove_tree(work)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove path, unmounting first whatever debootstrap left mounted below it (/proc...)."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mount in sorted((m for m in mounts if m.startswith(str(path) + "/")), reverse=True):
+        subprocess.run(["umount", "--lazy", mount], check=False, timeout=60)
+    still = [m for m in Path("/proc/mounts").read_text().split() if m.startswith(str(path))]
+    if still:
+        raise PodmanFailed(f"left in place: {path} still has mounts {still}")
+    shutil.rmtree(path, ignore_errors=True)

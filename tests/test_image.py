@@ -1,0 +1,245 @@
+"""The image stage: each auth x database project's own Dockerfile, built and served with podman.
+
+The ci, license and python_version answers change no file the image runs (only README text, the
+license text and metadata, and the FROM tag, which the stand-in base answers under every version),
+so one project per auth x database pair is built, the first in matrix order. All are built into
+one store: a builder that reused a stale layer across projects would show here as an installed
+package that is not the project's own, byte for byte. The containers run with host networking
+against the harness's own database servers (and test identity provider), with the environment
+compose.yaml gives the `api` service, and are checked from outside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import bake
+from tests.containers import STOP_TIMEOUT, Container, http
+from tests.image_stage import Figures, removing
+from tests.images import RUN_FLAGS, Podman, build_once
+from tests.matrix import combination_id, combinations
+
+
+def image_combinations() -> list[dict[str, Any]]:
+    """One combination with docker=yes per auth x database pair: the first in matrix order."""
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for combo in combinations():
+        if combo["docker"]:
+            chosen.setdefault((combo["auth"], combo["database"]), combo)
+    return list(chosen.values())
+
+
+IMAGES = image_combinations()
+PACKAGE = "my_flask_api"
+WRITER = ("resources:read", "resources:write")
+# Run inside the container: facts only its own processes can see.
+AS_APP = """
+import json, os, sys
+from importlib.util import find_spec
+from pathlib import Path
+package = Path(find_spec(sys.argv[1]).origin).parent
+status = dict(line.split(":", 1) for line in Path("/proc/1/status").read_text().splitlines())
+data = os.stat("/data")
+print(json.dumps({
+    "pid1_uid": status["Uid"].split()[0],
+    "data_owner": f"{data.st_uid}:{data.st_gid}",
+    "package_writable": [str(p) for p in [package, *package.rglob("*")] if os.access(p, os.W_OK)],
+}))
+"""
+AS_ROOT = """
+import hashlib, json, os, shutil, sys
+from importlib.util import find_spec
+from pathlib import Path
+package = Path(find_spec(sys.argv[1]).origin).parent
+test_names = set(sys.argv[2:])
+files = {
+    str(p.relative_to(package)): hashlib.sha256(p.read_bytes()).hexdigest()
+    for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+}
+found_tests = []
+for top in ("/bin", "/etc", "/home", "/opt", "/root", "/srv", "/tmp", "/usr", "/var", "/data"):
+    for folder, _dirs, names in os.walk(top):
+        for name in test_names.intersection(names):
+            path = Path(folder, name)
+            found_tests.append(f"{path} {hashlib.sha256(path.read_bytes()).hexdigest()}")
+caches = [str(p) for p in [Path("/root/.cache/pip"), *Path("/home").glob("*/.cache/pip")]
+          if p.exists()]
+print(json.dumps({
+    "package": files,
+    "compilers": [c for c in ("cc", "gcc", "c++", "g++", "clang", "make") if shutil.which(c)],
+    "pip_caches": caches,
+    "tests": found_tests,
+}))
+"""
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def compose_environment(project: Path) -> dict[str, str]:
+    """The api service's `environment:` of compose.yaml, ${NAME:-default} read as its default."""
+    api = yaml.safe_load((project / "compose.yaml").read_text())["services"]["api"]
+    return {
+        key: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))
+        for key, value in api["environment"].items()
+    }
+
+
+@contextmanager
+def identity_provider(project: Path, auth: str) -> Iterator[Any]:
+    """The generated project's own test IdP over HTTP on 127.0.0.1, for auth=oidc."""
+    if auth != "oidc":
+        yield None
+        return
+    spec = importlib.util.spec_from_file_location(
+        f"oidc_provider_{uuid.uuid4().hex}", project / "tests" / "oidc_provider.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    provider = module.OIDCProvider()
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+def sign_in(auth: str, api: Container, provider: Any) -> dict[str, str]:
+    """Headers of a caller allowed to read and write resources, got as a user would get them."""
+    if auth == "none":
+        return {}
+    if auth == "oidc":
+        client = provider.register("alice", WRITER)
+        return {"Authorization": f"Bearer {provider.fetch_token(client)}"}
+    password = "Correct-Horse-Battery-9"
+    scopes = [arg for scope in WRITER for arg in ("--scope", scope)]
+    api.exec(
+        *("flask", "--app", PACKAGE, "users", "create", "alice", *scopes, "--password-stdin"),
+        stdin=password + "\n",
+    )
+    login = http(
+        "POST", api.url + "/api/auth/v1/login", {"username": "alice", "password": password}
+    )
+    assert login.status == 200, login.body
+    return {"Authorization": f"Bearer {login.body['access_token']}"}
+
+
+def check_contents(api: Container, project: Path) -> None:
+    """uid 10001 serves, owns /data, cannot change the code; the code is this project's own;
+    no compiler, pip cache or tests in the runtime stage."""
+    app = json.loads(api.exec("python", "-c", AS_APP, PACKAGE))
+    assert app == {"pid1_uid": "10001", "data_owner": "10001:10001", "package_writable": []}
+    test_names = sorted({p.name for p in (project / "tests").iterdir()} - {"__init__.py"})
+    image = json.loads(api.exec("python", "-c", AS_ROOT, PACKAGE, *test_names, user="0"))
+    assert image["package"] == digests(project / "src" / PACKAGE), "not this project's package"
+    assert image["compilers"] == [] and image["pip_caches"] == []
+    ours = {f"{name} {digest}" for name, digest in digests(project / "tests").items()}
+    assert not [line for line in image["tests"] if line.split("/")[-1] in ours]
+
+
+@pytest.mark.parametrize("combo", IMAGES, ids=[combination_id(c) for c in IMAGES])
+def test_image_builds_and_serves(
+    combo: dict[str, Any],
+    tmp_path: Path,
+    podman: Podman,
+    outcomes: Path,
+    database_url: Any,
+    image_figures: Figures,
+) -> None:
+    """The image builds, migrates by itself, serves as uid 10001, is healthy, authenticates,
+    stops cleanly on SIGTERM, and a second start migrates nothing and serves the same data."""
+    project = bake(tmp_path, combo)
+    auth = combo["auth"]
+    tag, seconds = build_once(podman, project, outcomes, combination_id(combo))
+    image_figures["build"] = f"{seconds:.0f} s" if seconds else "shared"
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+    image_figures["size"] = f"{size / 1e6:.0f} MB"
+    config = podman("image", "inspect", "--format", "{{json .Config.Healthcheck}}", tag).stdout
+    assert "/healthz" in config, "the image keeps its HEALTHCHECK (--format docker)"
+
+    env = compose_environment(project)
+    if url := database_url(combo["database"], "image_" + combination_id(combo)):
+        env["DATABASE_URL"] = url
+    names = [f"api-{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    volume = f"{names[0]}-data" if combo["database"] == "sqlite" else None
+    with (
+        removing(podman, *names, volumes=(volume,) if volume else ()),
+        identity_provider(project, auth) as provider,
+    ):
+        if provider is not None:
+            env |= {
+                "OIDC_ISSUER": provider.issuer,
+                "OIDC_CLIENT_ID": provider.api_client.client_id,
+                "OIDC_CLIENT_SECRET": provider.api_client.client_secret,
+                "OIDC_AUDIENCE": provider.audience,
+            }
+        if volume:
+            podman("volume", "create", volume)
+        first = Container(podman, tag, names[0], env, project / ".env", volume)
+        first.start()
+        assert "Running upgrade" in first.logs(), "the entrypoint applies the migrations"
+        check_contents(first, project)
+        health = podman("healthcheck", "run", first.name, check=False)
+        assert health.returncode == 0, f"HEALTHCHECK failed: {health.stdout}{health.stderr}"
+
+        headers = sign_in(auth, first, provider)
+        resources = first.url + "/api/resources/v1"
+        assert http("GET", resources, headers=headers).status == 200
+        kept = http("POST", resources, {"name": "kept"}, headers)
+        assert kept.status == 201, kept.body
+        assert http("GET", f"{resources}/{kept.body['id']}", headers=headers).status == 200
+        if auth == "none":
+            gone = http("POST", resources, {"name": "gone"}, headers).body["id"]
+            assert http("DELETE", f"{resources}/{gone}", headers=headers).status == 204
+            assert http("GET", f"{resources}/{gone}", headers=headers).status == 404
+        if auth == "oidc":
+            forged = {"Authorization": "Bearer " + uuid.uuid4().hex}
+            assert http("GET", resources, headers=forged).status == 401
+
+        stopped_in = first.stop()
+        assert stopped_in < STOP_TIMEOUT and first.exit_code() == 0, first.logs()
+        image_figures["stop"] = f"{stopped_in:.1f} s"
+
+        second = Container(podman, tag, names[1], env, project / ".env", volume, first.port)
+        second.start()
+        assert "Running upgrade" not in second.logs(), "a second start migrates nothing"
+        again = http("GET", f"{resources}/{kept.body['id']}", headers=headers)
+        assert (again.status, again.body["name"]) == (200, "kept")
+        second.stop()
+
+
+def test_a_rebuild_after_a_code_change_carries_it(
+    tmp_path: Path, podman: Podman, outcomes: Path, image_figures: Figures
+) -> None:
+    """Rebuilt after a new module is added, the image holds it: no layer is reused stale."""
+    combo = IMAGES[0]
+    project = bake(tmp_path, combo)
+    tag, _seconds = build_once(podman, project, outcomes, combination_id(combo))
+    marker = uuid.uuid4().hex
+    (project / "src" / PACKAGE / "rebuilt.py").write_text(f'MARKER = "{marker}"\n')
+    changed = tag + "-changed"
+    image_figures["rebuild after a code change"] = f"{podman.build(project, changed):.1f} s"
+    name = f"rebuilt-{uuid.uuid4().hex[:10]}"
+    with removing(podman, name):
+        probe = f"from {PACKAGE}.rebuilt import MARKER; print(MARKER)"
+        result = podman(
+            "run", "--name", name, *RUN_FLAGS, "--entrypoint", "python", changed, "-c", probe
+        )
+    assert result.stdout.strip() == marker
