@@ -1,8 +1,9 @@
 """Refuse bad answers before cookiecutter renders a single file.
 
 Cookiecutter renders this script with Jinja before running it. The only Jinja is CONTEXT, inside a
-raw string, so the module also imports unrendered and its rules are unit-tested
-(tests/test_hooks.py). Standard library only: cookiecutter's interpreter may lack anything else.
+raw string, so the module also imports unrendered: pre_prompt.py applies the same rules to the
+answers given on the command line, and tests/test_hooks.py unit-tests them. Standard library only:
+cookiecutter's interpreter may lack anything else.
 """
 
 from __future__ import annotations
@@ -167,6 +168,14 @@ def check_text(value: str, max_length: int) -> str | None:
     return None
 
 
+def check_project_name(value: str) -> str | None:
+    """The slug, and so the directory name, is derived from the name's letters and digits."""
+    problem = check_text(value, max_length=100)
+    if problem is None and not any(char.isalnum() for char in value):
+        return "has no letter or digit to derive the project slug from; use e.g. Inventory API"
+    return problem
+
+
 def check_slug(value: str) -> str | None:
     """The slug names the directory, the distribution and the console command."""
     if not SLUG_RE.fullmatch(value):
@@ -227,7 +236,7 @@ def check_boolean(value: Any) -> str | None:
 
 # Checked in this order; the first failure is the one reported.
 CHECKS: dict[str, Check] = {
-    "project_name": partial(check_text, max_length=100),
+    "project_name": check_project_name,
     "project_slug": check_slug,
     "package_name": check_package_name,
     "description": partial(check_text, max_length=200),
@@ -239,10 +248,16 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def validate(answers: Mapping[str, Any]) -> list[str]:
-    """Describe every bad answer as one line naming the field, the value and what is allowed."""
+def validate(answers: Mapping[str, Any], *, given_only: bool = False) -> list[str]:
+    """Describe every bad answer as one line naming the field, the value and what is allowed.
+
+    With given_only, questions absent from answers are not reported: the pre_prompt hook checks
+    the few answers given on the command line, before cookiecutter derives the rest.
+    """
     errors = []
     for field, check in CHECKS.items():
+        if given_only and field not in answers:
+            continue
         value = answers.get(field)
         if not isinstance(value, str) and field not in BOOLEANS:
             errors.append(f"{field}: {value!r} is not text; the template must define it")

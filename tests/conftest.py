@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import functools
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,13 +50,42 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
         yield config
 
 
+@functools.cache
+def template_files() -> Path:
+    """Copy the template's own files (those git would commit) once per process, to bake from.
+
+    cookiecutter copies the whole template directory before it runs hooks/pre_prompt.py, and the
+    working tree also holds .venv and build/: hundreds of megabytes on every bake.
+    """
+    export = Path(tempfile.mkdtemp(prefix="template-"))
+    atexit.register(shutil.rmtree, export, ignore_errors=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (TEMPLATE / name).is_file():  # a tracked file deleted in the working tree is gone
+            (export / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, export / name)
+    return export
+
+
 def bake(output_dir: Path, answers: dict[str, Any]) -> Path:
     """Render the template with its hooks, as a user would, and return the project."""
-    return Path(
-        cookiecutter(
-            str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+    # cookiecutter leaves its rendered hooks and the emptied directory of its template copy in
+    # the temporary directory on every run: give it one that is removed afterwards.
+    template = str(template_files())
+    with (
+        tempfile.TemporaryDirectory(prefix="bake-") as scratch,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(tempfile, "tempdir", scratch)
+        project = cookiecutter(
+            template, no_input=True, extra_context=answers, output_dir=str(output_dir)
         )
-    )
+    return Path(project)
 
 
 def _server(kind: str, base: Path) -> Iterator[dbservers.DatabaseServer]:

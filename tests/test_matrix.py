@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import os
 import re
 import subprocess
 import tomllib
@@ -12,8 +13,16 @@ from typing import Any
 import pytest
 
 from hooks.post_gen_project import OPTION_PATHS, paths_to_remove
-from tests.conftest import PYTHON, bake, fingerprint, project_env, run, run_once
-from tests.matrix import TEMPLATE, combination_id, combinations
+from tests.conftest import (
+    PYTHON,
+    bake,
+    fingerprint,
+    project_env,
+    run,
+    run_once,
+    template_files,
+)
+from tests.matrix import combination_id, combinations
 
 # What a generated suite reads of pyproject.toml; lint targets and license metadata aside.
 SUITE_TABLES = ("project.dependencies", "project.optional-dependencies", "tool.pytest")
@@ -100,7 +109,12 @@ def test_bake_is_deterministic_and_replayable(combo: dict[str, Any], tmp_path: P
     second = bake(tmp_path / "second", combo)
     replayed_dir = tmp_path / "replayed"
     command = [PYTHON, "-m", "cookiecutter", "--replay-file", str(first / ".cookiecutter.json")]
-    subprocess.run([*command, "-o", str(replayed_dir), str(TEMPLATE)], check=True, timeout=120)
+    subprocess.run(
+        [*command, "-o", str(replayed_dir), str(template_files())],
+        check=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # for what cookiecutter leaves behind
+    )
     replayed = replayed_dir / first.name
 
     assert_same_tree(first, second)
