@@ -15,8 +15,9 @@ import hashlib
 import importlib.util
 import json
 import re
+import tomllib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ import yaml
 from tests.conftest import bake
 from tests.containers import STOP_TIMEOUT, Container, http
 from tests.image_stage import Figures, removing
-from tests.images import RUN_FLAGS, Podman, build_once
+from tests.images import RUN_FLAGS, Podman, build_context, build_once
 from tests.matrix import combination_id, combinations
+from tests.test_deployment import baked  # noqa: F401 - the run's bakes, shared with it
 
 
 def image_combinations() -> list[dict[str, Any]]:
@@ -141,6 +143,23 @@ def sign_in(auth: str, api: Container, provider: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.body['access_token']}"}
 
 
+def round_trip(auth: str, resources: str, headers: dict[str, str]) -> str:
+    """List, create and read through the auth of the combination; return the kept item's URL."""
+    assert http("GET", resources, headers=headers).status == 200, "the tables exist"
+    kept = http("POST", resources, {"name": "kept"}, headers)
+    assert kept.status == 201, kept.body
+    url = f"{resources}/{kept.body['id']}"
+    assert http("GET", url, headers=headers).status == 200
+    if auth == "none":
+        gone = f"{resources}/{http('POST', resources, {'name': 'gone'}, headers).body['id']}"
+        assert http("DELETE", gone, headers=headers).status == 204
+        assert http("GET", gone, headers=headers).status == 404
+    if auth == "oidc":
+        forged = {"Authorization": "Bearer " + uuid.uuid4().hex}
+        assert http("GET", resources, headers=forged).status == 401, "a token the IdP never made"
+    return url
+
+
 def check_contents(api: Container, project: Path) -> None:
     """uid 10001 serves, owns /data, cannot change the code; the code is this project's own;
     no compiler, pip cache or tests in the runtime stage."""
@@ -196,22 +215,12 @@ def test_image_builds_and_serves(
         first.start()
         assert "Running upgrade" in first.logs(), "the entrypoint applies the migrations"
         check_contents(first, project)
+        # It serves on a free port, not 8000: passing, the healthcheck proves it reads PORT.
         health = podman("healthcheck", "run", first.name, check=False)
         assert health.returncode == 0, f"HEALTHCHECK failed: {health.stdout}{health.stderr}"
 
         headers = sign_in(auth, first, provider)
-        resources = first.url + "/api/resources/v1"
-        assert http("GET", resources, headers=headers).status == 200
-        kept = http("POST", resources, {"name": "kept"}, headers)
-        assert kept.status == 201, kept.body
-        assert http("GET", f"{resources}/{kept.body['id']}", headers=headers).status == 200
-        if auth == "none":
-            gone = http("POST", resources, {"name": "gone"}, headers).body["id"]
-            assert http("DELETE", f"{resources}/{gone}", headers=headers).status == 204
-            assert http("GET", f"{resources}/{gone}", headers=headers).status == 404
-        if auth == "oidc":
-            forged = {"Authorization": "Bearer " + uuid.uuid4().hex}
-            assert http("GET", resources, headers=forged).status == 401
+        kept = round_trip(auth, first.url + "/api/resources/v1", headers)
 
         stopped_in = first.stop()
         assert stopped_in < STOP_TIMEOUT and first.exit_code() == 0, first.logs()
@@ -220,9 +229,34 @@ def test_image_builds_and_serves(
         second = Container(podman, tag, names[1], env, project / ".env", volume, first.port)
         second.start()
         assert "Running upgrade" not in second.logs(), "a second start migrates nothing"
-        again = http("GET", f"{resources}/{kept.body['id']}", headers=headers)
+        again = http("GET", kept, headers=headers)
         assert (again.status, again.body["name"]) == (200, "kept")
         second.stop()
+
+
+def test_the_other_answers_change_nothing_the_image_runs(
+    baked: Callable[[dict[str, Any]], Path],  # noqa: F811 - the fixture imported above
+) -> None:
+    """Every docker=yes combination's build context is its auth x database image's, but for
+    text the image never runs: README, license, package metadata and the FROM tag."""
+    built = {(c["auth"], c["database"]): build_context(baked(c)) for c in IMAGES}
+    for combo in (c for c in combinations() if c["docker"]):
+        context = build_context(baked(combo))
+        image = built[combo["auth"], combo["database"]]
+        differ = {
+            name for name in context.keys() | image.keys() if context.get(name) != image.get(name)
+        }
+        assert differ <= {"README.md", "LICENSE", "pyproject.toml", "Dockerfile"}, combo
+        assert runs(context) == runs(image), combination_id(combo)
+
+
+def runs(context: dict[str, bytes]) -> tuple[Any, ...]:
+    """What the image runs of a build context: the Dockerfile but its FROM tag, and what
+    pyproject.toml says to install."""
+    dockerfile = re.sub(r"FROM python:[0-9.]+-slim", "FROM python", context["Dockerfile"].decode())
+    project = tomllib.loads(context["pyproject.toml"].decode())["project"]
+    installs = {key: project.get(key) for key in ("dependencies", "scripts", "requires-python")}
+    return dockerfile, installs
 
 
 def test_a_rebuild_after_a_code_change_carries_it(
