@@ -45,45 +45,7 @@ def image_combinations() -> list[dict[str, Any]]:
 IMAGES = image_combinations()
 PACKAGE = "my_flask_api"
 WRITER = ("resources:read", "resources:write")
-# Run inside the container: facts only its own processes can see.
-AS_APP = """
-import json, os, sys
-from importlib.util import find_spec
-from pathlib import Path
-package = Path(find_spec(sys.argv[1]).origin).parent
-status = dict(line.split(":", 1) for line in Path("/proc/1/status").read_text().splitlines())
-data = os.stat("/data")
-print(json.dumps({
-    "pid1_uid": status["Uid"].split()[0],
-    "data_owner": f"{data.st_uid}:{data.st_gid}",
-    "package_writable": [str(p) for p in [package, *package.rglob("*")] if os.access(p, os.W_OK)],
-}))
-"""
-AS_ROOT = """
-import hashlib, json, os, shutil, sys
-from importlib.util import find_spec
-from pathlib import Path
-package = Path(find_spec(sys.argv[1]).origin).parent
-test_names = set(sys.argv[2:])
-files = {
-    str(p.relative_to(package)): hashlib.sha256(p.read_bytes()).hexdigest()
-    for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-}
-found_tests = []
-for top in ("/bin", "/etc", "/home", "/opt", "/root", "/srv", "/tmp", "/usr", "/var", "/data"):
-    for folder, _dirs, names in os.walk(top):
-        for name in test_names.intersection(names):
-            path = Path(folder, name)
-            found_tests.append(f"{path} {hashlib.sha256(path.read_bytes()).hexdigest()}")
-caches = [str(p) for p in [Path("/root/.cache/pip"), *Path("/home").glob("*/.cache/pip")]
-          if p.exists()]
-print(json.dumps({
-    "package": files,
-    "compilers": [c for c in ("cc", "gcc", "c++", "g++", "clang", "make") if shutil.which(c)],
-    "pip_caches": caches,
-    "tests": found_tests,
-}))
-"""
+PROBE = (Path(__file__).parent / "image_probe.py").read_text()
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -163,14 +125,14 @@ def round_trip(auth: str, resources: str, headers: dict[str, str]) -> str:
 def check_contents(api: Container, project: Path) -> None:
     """uid 10001 serves, owns /data, cannot change the code; the code is this project's own;
     no compiler, pip cache or tests in the runtime stage."""
-    app = json.loads(api.exec("python", "-c", AS_APP, PACKAGE))
+    app = json.loads(api.exec("python", "-", "app", PACKAGE, stdin=PROBE))
     assert app == {"pid1_uid": "10001", "data_owner": "10001:10001", "package_writable": []}
-    test_names = sorted({p.name for p in (project / "tests").iterdir()} - {"__init__.py"})
-    image = json.loads(api.exec("python", "-c", AS_ROOT, PACKAGE, *test_names, user="0"))
+    ours = {f"{name} {digest}" for name, digest in digests(project / "tests").items()}
+    names = sorted({line.split()[0] for line in ours} - {"__init__.py"})
+    image = json.loads(api.exec("python", "-", "root", PACKAGE, *names, user="0", stdin=PROBE))
     assert image["package"] == digests(project / "src" / PACKAGE), "not this project's package"
     assert image["compilers"] == [] and image["pip_caches"] == []
-    ours = {f"{name} {digest}" for name, digest in digests(project / "tests").items()}
-    assert not [line for line in image["tests"] if line.split("/")[-1] in ours]
+    assert not ours.intersection(image["tests"]), "the project's tests are in the image"
 
 
 @pytest.mark.parametrize("combo", IMAGES, ids=[combination_id(c) for c in IMAGES])
