@@ -129,15 +129,22 @@ def remove_store(podman: Podman) -> None:
     _remove_tree(podman.runroot)
 
 
-def context_digest(project: Path) -> str:
-    """A hash of the build context: every file .dockerignore lets through, the Dockerfile too."""
+def build_context(project: Path) -> dict[str, bytes]:
+    """What the builder receives: every file .dockerignore lets through, the Dockerfile too."""
     lines = (project / ".dockerignore").read_text().splitlines()
     patterns = [line for line in lines if line.strip() and not line.startswith("#")]
-    digest = hashlib.sha256()
+    context = {}
     for path in sorted(p for p in project.rglob("*") if p.is_file()):
         relative = path.relative_to(project).as_posix()
         if relative == "Dockerfile" or not dockerignored(patterns, relative):
-            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+            context[relative] = path.read_bytes()
+    return context
+
+
+def context_digest(project: Path) -> str:
+    digest = hashlib.sha256()
+    for relative, content in build_context(project).items():
+        digest.update(relative.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:16]
 
 

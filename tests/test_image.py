@@ -15,8 +15,9 @@ import hashlib
 import importlib.util
 import json
 import re
+import tomllib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ import yaml
 from tests.conftest import bake
 from tests.containers import STOP_TIMEOUT, Container, http
 from tests.image_stage import Figures, removing
-from tests.images import RUN_FLAGS, Podman, build_once
+from tests.images import RUN_FLAGS, Podman, build_context, build_once
 from tests.matrix import combination_id, combinations
+from tests.test_deployment import baked  # noqa: F401 - the run's bakes, shared with it
 
 
 def image_combinations() -> list[dict[str, Any]]:
@@ -43,45 +45,7 @@ def image_combinations() -> list[dict[str, Any]]:
 IMAGES = image_combinations()
 PACKAGE = "my_flask_api"
 WRITER = ("resources:read", "resources:write")
-# Run inside the container: facts only its own processes can see.
-AS_APP = """
-import json, os, sys
-from importlib.util import find_spec
-from pathlib import Path
-package = Path(find_spec(sys.argv[1]).origin).parent
-status = dict(line.split(":", 1) for line in Path("/proc/1/status").read_text().splitlines())
-data = os.stat("/data")
-print(json.dumps({
-    "pid1_uid": status["Uid"].split()[0],
-    "data_owner": f"{data.st_uid}:{data.st_gid}",
-    "package_writable": [str(p) for p in [package, *package.rglob("*")] if os.access(p, os.W_OK)],
-}))
-"""
-AS_ROOT = """
-import hashlib, json, os, shutil, sys
-from importlib.util import find_spec
-from pathlib import Path
-package = Path(find_spec(sys.argv[1]).origin).parent
-test_names = set(sys.argv[2:])
-files = {
-    str(p.relative_to(package)): hashlib.sha256(p.read_bytes()).hexdigest()
-    for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-}
-found_tests = []
-for top in ("/bin", "/etc", "/home", "/opt", "/root", "/srv", "/tmp", "/usr", "/var", "/data"):
-    for folder, _dirs, names in os.walk(top):
-        for name in test_names.intersection(names):
-            path = Path(folder, name)
-            found_tests.append(f"{path} {hashlib.sha256(path.read_bytes()).hexdigest()}")
-caches = [str(p) for p in [Path("/root/.cache/pip"), *Path("/home").glob("*/.cache/pip")]
-          if p.exists()]
-print(json.dumps({
-    "package": files,
-    "compilers": [c for c in ("cc", "gcc", "c++", "g++", "clang", "make") if shutil.which(c)],
-    "pip_caches": caches,
-    "tests": found_tests,
-}))
-"""
+PROBE = (Path(__file__).parent / "image_probe.py").read_text()
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -141,17 +105,34 @@ def sign_in(auth: str, api: Container, provider: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.body['access_token']}"}
 
 
+def round_trip(auth: str, resources: str, headers: dict[str, str]) -> str:
+    """List, create and read through the auth of the combination; return the kept item's URL."""
+    assert http("GET", resources, headers=headers).status == 200, "the tables exist"
+    kept = http("POST", resources, {"name": "kept"}, headers)
+    assert kept.status == 201, kept.body
+    url = f"{resources}/{kept.body['id']}"
+    assert http("GET", url, headers=headers).status == 200
+    if auth == "none":
+        gone = f"{resources}/{http('POST', resources, {'name': 'gone'}, headers).body['id']}"
+        assert http("DELETE", gone, headers=headers).status == 204
+        assert http("GET", gone, headers=headers).status == 404
+    if auth == "oidc":
+        forged = {"Authorization": "Bearer " + uuid.uuid4().hex}
+        assert http("GET", resources, headers=forged).status == 401, "a token the IdP never made"
+    return url
+
+
 def check_contents(api: Container, project: Path) -> None:
     """uid 10001 serves, owns /data, cannot change the code; the code is this project's own;
     no compiler, pip cache or tests in the runtime stage."""
-    app = json.loads(api.exec("python", "-c", AS_APP, PACKAGE))
+    app = json.loads(api.exec("python", "-", "app", PACKAGE, stdin=PROBE))
     assert app == {"pid1_uid": "10001", "data_owner": "10001:10001", "package_writable": []}
-    test_names = sorted({p.name for p in (project / "tests").iterdir()} - {"__init__.py"})
-    image = json.loads(api.exec("python", "-c", AS_ROOT, PACKAGE, *test_names, user="0"))
+    ours = {f"{name} {digest}" for name, digest in digests(project / "tests").items()}
+    names = sorted({line.split()[0] for line in ours} - {"__init__.py"})
+    image = json.loads(api.exec("python", "-", "root", PACKAGE, *names, user="0", stdin=PROBE))
     assert image["package"] == digests(project / "src" / PACKAGE), "not this project's package"
     assert image["compilers"] == [] and image["pip_caches"] == []
-    ours = {f"{name} {digest}" for name, digest in digests(project / "tests").items()}
-    assert not [line for line in image["tests"] if line.split("/")[-1] in ours]
+    assert not ours.intersection(image["tests"]), "the project's tests are in the image"
 
 
 @pytest.mark.parametrize("combo", IMAGES, ids=[combination_id(c) for c in IMAGES])
@@ -196,22 +177,12 @@ def test_image_builds_and_serves(
         first.start()
         assert "Running upgrade" in first.logs(), "the entrypoint applies the migrations"
         check_contents(first, project)
+        # It serves on a free port, not 8000: passing, the healthcheck proves it reads PORT.
         health = podman("healthcheck", "run", first.name, check=False)
         assert health.returncode == 0, f"HEALTHCHECK failed: {health.stdout}{health.stderr}"
 
         headers = sign_in(auth, first, provider)
-        resources = first.url + "/api/resources/v1"
-        assert http("GET", resources, headers=headers).status == 200
-        kept = http("POST", resources, {"name": "kept"}, headers)
-        assert kept.status == 201, kept.body
-        assert http("GET", f"{resources}/{kept.body['id']}", headers=headers).status == 200
-        if auth == "none":
-            gone = http("POST", resources, {"name": "gone"}, headers).body["id"]
-            assert http("DELETE", f"{resources}/{gone}", headers=headers).status == 204
-            assert http("GET", f"{resources}/{gone}", headers=headers).status == 404
-        if auth == "oidc":
-            forged = {"Authorization": "Bearer " + uuid.uuid4().hex}
-            assert http("GET", resources, headers=forged).status == 401
+        kept = round_trip(auth, first.url + "/api/resources/v1", headers)
 
         stopped_in = first.stop()
         assert stopped_in < STOP_TIMEOUT and first.exit_code() == 0, first.logs()
@@ -220,9 +191,34 @@ def test_image_builds_and_serves(
         second = Container(podman, tag, names[1], env, project / ".env", volume, first.port)
         second.start()
         assert "Running upgrade" not in second.logs(), "a second start migrates nothing"
-        again = http("GET", f"{resources}/{kept.body['id']}", headers=headers)
+        again = http("GET", kept, headers=headers)
         assert (again.status, again.body["name"]) == (200, "kept")
         second.stop()
+
+
+def test_the_other_answers_change_nothing_the_image_runs(
+    baked: Callable[[dict[str, Any]], Path],  # noqa: F811 - the fixture imported above
+) -> None:
+    """Every docker=yes combination's build context is its auth x database image's, but for
+    text the image never runs: README, license, package metadata and the FROM tag."""
+    built = {(c["auth"], c["database"]): build_context(baked(c)) for c in IMAGES}
+    for combo in (c for c in combinations() if c["docker"]):
+        context = build_context(baked(combo))
+        image = built[combo["auth"], combo["database"]]
+        differ = {
+            name for name in context.keys() | image.keys() if context.get(name) != image.get(name)
+        }
+        assert differ <= {"README.md", "LICENSE", "pyproject.toml", "Dockerfile"}, combo
+        assert runs(context) == runs(image), combination_id(combo)
+
+
+def runs(context: dict[str, bytes]) -> tuple[Any, ...]:
+    """What the image runs of a build context: the Dockerfile but its FROM tag, and what
+    pyproject.toml says to install."""
+    dockerfile = re.sub(r"FROM python:[0-9.]+-slim", "FROM python", context["Dockerfile"].decode())
+    project = tomllib.loads(context["pyproject.toml"].decode())["project"]
+    installs = {key: project.get(key) for key in ("dependencies", "scripts", "requires-python")}
+    return dockerfile, installs
 
 
 def test_a_rebuild_after_a_code_change_carries_it(
