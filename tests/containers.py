@@ -29,6 +29,7 @@ HTTP_TIMEOUT = 10
 class Response:
     status: int
     body: Any
+    headers: dict[str, str]
 
 
 def http(
@@ -41,10 +42,10 @@ def http(
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            status, raw = response.status, response.read()
+            status, raw, got = response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    return Response(status, json.loads(raw) if raw else None)
+        status, raw, got = error.code, error.read(), dict(error.headers)
+    return Response(status, json.loads(raw) if raw else None, got)
 
 
 @dataclass

@@ -114,7 +114,9 @@ def round_trip(auth: str, resources: str, headers: dict[str, str]) -> str:
     assert http("GET", url, headers=headers).status == 200
     if auth == "none":
         gone = f"{resources}/{http('POST', resources, {'name': 'gone'}, headers).body['id']}"
-        assert http("DELETE", gone, headers=headers).status == 204
+        assert http("DELETE", gone, headers=headers).status == 428, "writes need If-Match"
+        etag = http("GET", gone, headers=headers).headers["ETag"]
+        assert http("DELETE", gone, headers={**headers, "If-Match": etag}).status == 204
         assert http("GET", gone, headers=headers).status == 404
     if auth == "oidc":
         forged = {"Authorization": "Bearer " + uuid.uuid4().hex}
