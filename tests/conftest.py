@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests import dbservers
+from tests import dbservers, interpreters
 from tests.matrix import COSMETIC, TEMPLATE, combinations, options
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -98,6 +98,16 @@ def _server(kind: str, base: Path) -> Iterator[dbservers.DatabaseServer]:
         pytest.skip(str(missing))
     with server:
         yield server
+
+
+def python_for(version: str) -> Path:
+    """The interpreter of a python_version answer; missing, a failure under CI=true, else a skip."""
+    try:
+        return interpreters.find_python(version)
+    except interpreters.InterpreterUnavailable as missing:
+        if IN_CI:
+            pytest.fail(f"CI=true and {missing}", pytrace=False)
+        pytest.skip(str(missing))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from typing import Any
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
-# Keys that only change text (target versions, license file): one sweep each suffices.
+# Keys that only change text (target versions, license file): one sweep each suffices. Each
+# python_version answer also runs on its own interpreter (test_fresh_install_passes_on_its_python).
 COSMETIC = ("python_version", "license")
 
 # Combinations that must be refused, each with the reason: {frozenset(answer items): reason}.

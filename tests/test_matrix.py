@@ -18,11 +18,12 @@ from tests.conftest import (
     bake,
     fingerprint,
     project_env,
+    python_for,
     run,
     run_once,
     template_files,
 )
-from tests.matrix import combination_id, combinations
+from tests.matrix import combination_id, combinations, options
 
 # What a generated suite reads of pyproject.toml; lint targets and license metadata aside.
 SUITE_TABLES = ("project.dependencies", "project.optional-dependencies", "tool.pytest")
@@ -131,17 +132,46 @@ def assert_same_tree(left: Path, right: Path) -> None:
     assert (mismatch, errors) == ([], [])
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
-def test_declared_dependencies_are_complete(
-    database: str, tmp_path: Path, database_url: Any
+def fresh_installs() -> list[dict[str, Any]]:
+    """The default combination on every python_version answer and every database, in few installs.
+
+    A fresh virtualenv per database proves its declared dependencies, and one per python_version
+    runs the project on that Python: the values are paired, the defaults first, so the same
+    installs prove both (a longer list starts the shorter one again).
+    """
+    choices = options()
+    versions, databases = choices["python_version"], choices["database"]
+    return [
+        {
+            **COMBINATIONS[0],
+            "python_version": versions[index % len(versions)],
+            "database": databases[index % len(databases)],
+        }
+        for index in range(max(len(versions), len(databases)))
+    ]
+
+
+FRESH_INSTALLS = fresh_installs()
+
+
+@pytest.mark.parametrize(
+    "combo",
+    FRESH_INSTALLS,
+    ids=[f"python{combo['python_version']}-{combo['database']}" for combo in FRESH_INSTALLS],
+)
+def test_fresh_install_passes_on_its_python(
+    combo: dict[str, Any], tmp_path: Path, database_url: Any
 ) -> None:
-    """A project installed in a fresh virtualenv from its own pyproject.toml passes its suite."""
-    combo = {**COMBINATIONS[0], "database": database}
+    """On the Python it targets, installed from its own pyproject.toml, it passes suite and lint."""
+    version, database = combo["python_version"], combo["database"]
+    interpreter = python_for(version)
     project = bake(tmp_path, combo)
     url = database_url(database, f"venv_{database}")
     venv = tmp_path / "venv"
-    run([PYTHON, "-m", "venv", str(venv)], tmp_path)
+    run([str(interpreter), "-m", "venv", str(venv)], tmp_path)
     python = str(venv / "bin" / "python")
+    reported = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], tmp_path)
+    assert reported.strip() == version
     run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", ".[dev]"], project)
     env = project_env(project, url)
     del env["PYTHONPATH"]  # the installed package only
@@ -149,4 +179,8 @@ def test_declared_dependencies_are_complete(
     run([str(venv / "bin" / "flask"), "--app", "my_flask_api", "db", "upgrade"], project, env)
     output = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
     assert re.search(r"\d+ passed", output), output
+    run([python, "-m", "ruff", "check", "--no-cache", "."], project)
+    run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], project)
+    # [tool.mypy] in the project's pyproject.toml sets strict = true and its python_version.
+    run([python, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")], project)
     run([str(venv / "bin" / combo.get("project_slug", "my-flask-api")), "-h"], project, env)
