@@ -1,10 +1,15 @@
 """A small but real OpenID provider for the tests, built on Authlib's authorization server.
 
-It serves real HTTP on 127.0.0.1: discovery, JWKS, a token endpoint (client-credentials grant)
-and introspection (RFC 7662). Each client stands for one caller: its tokens carry the client's
-subject and scopes, opaque or as RS256 JWTs, and any claim can be overridden (a wrong audience
-or issuer, an expiry in the past). Tests steer it: revoke a token, rotate the signing key, count
-the calls per endpoint, or make it fail: stopped ("down"), silent ("hanging") or "garbage".
+It serves real HTTP on 127.0.0.1: discovery, JWKS, a token endpoint (client-credentials, device
+code and refresh-token grants), device authorization (RFC 8628) and introspection (RFC 7662). Each
+client-credentials client stands for one caller: its tokens carry the client's subject and scopes,
+opaque or as RS256 JWTs, and any claim can be overridden (a wrong audience or issuer, an expiry in
+the past). `device_client` is a public client for the device flow: a user approves its code at
+/device over HTTP, as a browser would (approve()), and its tokens name that user. Tests steer it:
+revoke a token, rotate the signing key, count the calls per endpoint, make it fail: stopped
+("down"), silent ("hanging") or "garbage", or behave like some real providers do: no "sub" in
+client-credentials tokens (machine_subject=False), introspection refusing JWTs with 400
+unsupported_token_type (introspect_jwts=False).
 """
 
 import hmac
@@ -16,10 +21,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import requests
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, grants
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc8628 import (
+    DEVICE_CODE_GRANT_TYPE,
+    DeviceAuthorizationEndpoint,
+    DeviceCodeGrant,
+    DeviceCredentialDict,
+)
 from flask import Flask, Response, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -28,6 +41,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 Mode = Literal["up", "hanging", "garbage"]
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 HANG_SECONDS = 30  # a "hanging" provider answers after this long, or when stopped or reset
+DEVICE_INTERVAL = 1  # seconds between polls of the device flow (RFC 8628's default is 5)
+API_SCOPES = ("resources:read", "resources:write")
 
 
 @dataclass
@@ -42,6 +57,7 @@ class Client(ClientMixin):
     expires_in: int = 300
     claims: dict[str, Any] = field(default_factory=dict)  # overrides, e.g. {"aud": "other"}
     auth_methods: tuple[str, ...] = AUTH_METHODS
+    grant_types: tuple[str, ...] = ("client_credentials",)
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -65,7 +81,7 @@ class Client(ClientMixin):
         return False
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "client_credentials"
+        return grant_type in self.grant_types
 
 
 @dataclass
@@ -76,6 +92,7 @@ class Token(TokenMixin):
     client: Client
     claims: dict[str, Any]
     revoked: bool = False
+    refresh_token: str | None = None
 
     def check_client(self, client: Client) -> bool:
         return client.client_id == self.client.client_id
@@ -103,6 +120,13 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
 
+class UnsupportedTokenType(OAuth2Error):
+    """What some providers answer when asked to introspect a JWT access token."""
+
+    error = "unsupported_token_type"
+    status_code = 400
+
+
 class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
@@ -111,6 +135,8 @@ class Introspection(IntrospectionEndpoint):
         self.provider = provider
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        if not self.provider.introspect_jwts and token_string.count(".") == 2:
+            raise UnsupportedTokenType()
         return self.provider.tokens.get(token_string)
 
     def check_permission(self, token: Token, client: Client, request: Any) -> bool:
@@ -127,7 +153,21 @@ class OIDCProvider:
         self.audience = audience
         self.api_client = Client("test-api-client", secrets.token_urlsafe(16), "test-api")
         self.clients: dict[str, Client] = {self.api_client.client_id: self.api_client}
+        self.device_client = Client(
+            "test-cli",
+            "",
+            "",
+            frozenset(API_SCOPES),
+            auth_methods=("none",),
+            grant_types=(DEVICE_CODE_GRANT_TYPE, "refresh_token"),
+        )
+        self.clients[self.device_client.client_id] = self.device_client
         self.tokens: dict[str, Token] = {}
+        self.refresh_tokens: dict[str, Token] = {}
+        self.devices: dict[str, DeviceCredentialDict] = {}  # device_code -> its request
+        self.approvals: dict[str, tuple[str, bool]] = {}  # user_code -> (subject, approved)
+        self.machine_subject = True
+        self.introspect_jwts = True
         self.calls: Counter[str] = Counter()
         self.mode: Mode = "up"
         self._initial_key = self._new_key()
@@ -172,6 +212,7 @@ class OIDCProvider:
         self.mode = "up"
         self.calls.clear()
         self.api_client.auth_methods = AUTH_METHODS
+        self.machine_subject = self.introspect_jwts = True
         self.signing_key = self._initial_key
         self.published = [self._initial_key]
 
@@ -180,6 +221,11 @@ class OIDCProvider:
         self.signing_key = self._new_key()
         if publish:
             self.published.append(self.signing_key)
+
+    def approve(self, user_code: str, subject: str = "alice", approved: bool = True) -> None:
+        """Do what the user does in a browser: enter the code at /device, then allow or deny."""
+        decision = {"user_code": user_code, "subject": subject, "approved": str(approved)}
+        requests.post(self.issuer + "/device", data=decision, timeout=10).raise_for_status()
 
     def revoke(self, access_token: str) -> None:
         self.tokens[access_token].revoked = True
@@ -204,29 +250,47 @@ class OIDCProvider:
     def _new_key() -> RSAKey:
         return RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
 
-    def _generate_token(self, grant_type: str, client: Client, **kwargs: Any) -> dict[str, Any]:
-        """Authlib's token generator hook: the token, opaque or JWT, and its recorded claims."""
-        scope = client.get_allowed_scope(kwargs.get("scope"))
+    def _generate_token(
+        self,
+        grant_type: str,
+        client: Client,
+        user: str | None = None,
+        scope: str | None = None,
+        include_refresh_token: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Authlib's token generator hook: the token, opaque or JWT, and its recorded claims.
+
+        user is the subject who approved a device code (or whose refresh token it is).
+        """
+        subject = user or client.subject
         now = int(time.time())
         claims = {
             "iss": self.issuer,
-            "sub": client.subject,
+            "sub": subject,
             "aud": self.audience,
             "client_id": client.client_id,
-            "preferred_username": client.subject,
-            "scope": scope,
+            "preferred_username": subject,
+            "scope": client.get_allowed_scope(scope),
             "iat": now,
             "exp": now + client.expires_in,
             "jti": secrets.token_hex(8),
             **client.claims,
         }
+        if grant_type == "client_credentials" and not self.machine_subject:
+            del claims["sub"], claims["preferred_username"]
         if client.token_format == "jwt":
             header = {"alg": "RS256", "typ": "at+jwt", "kid": self.signing_key.kid}
             access_token = jwt.encode(header, claims, self.signing_key)
         else:
             access_token = secrets.token_urlsafe(32)
-        self.tokens[access_token] = Token(access_token, client, claims)
-        return {"token_type": "Bearer", "access_token": access_token, "expires_in": 300}
+        token = Token(access_token, client, claims)
+        self.tokens[access_token] = token
+        answer = {"token_type": "Bearer", "access_token": access_token, "expires_in": 300}
+        if include_refresh_token:
+            token.refresh_token = answer["refresh_token"] = secrets.token_urlsafe(32)
+            self.refresh_tokens[token.refresh_token] = token
+        return answer
 
     def _create_app(self) -> Flask:
         app = Flask(__name__)
@@ -234,6 +298,7 @@ class OIDCProvider:
         server.register_token_generator("default", self._generate_token)
         server.register_grant(ClientCredentialsGrant)
         server.register_endpoint(Introspection(self))
+        self._register_device_flow(server)
 
         @app.before_request
         def misbehave() -> Response | None:
@@ -251,7 +316,12 @@ class OIDCProvider:
                 token_endpoint=self.issuer + "/token",
                 introspection_endpoint=self.issuer + "/introspect",
                 jwks_uri=self.issuer + "/jwks",
-                grant_types_supported=["client_credentials"],
+                device_authorization_endpoint=self.issuer + "/device_authorization",
+                grant_types_supported=[
+                    "client_credentials",
+                    DEVICE_CODE_GRANT_TYPE,
+                    "refresh_token",
+                ],
                 token_endpoint_auth_methods_supported=AUTH_METHODS,
                 introspection_endpoint_auth_methods_supported=AUTH_METHODS,
                 id_token_signing_alg_values_supported=["RS256"],
@@ -271,7 +341,73 @@ class OIDCProvider:
         def introspection() -> Response:
             return server.create_endpoint_response("introspection")
 
+        @app.post("/device_authorization")
+        def device_authorization() -> Response:
+            return server.create_endpoint_response("device_authorization")
+
+        @app.get("/device")
+        def device_page() -> Response:
+            return Response("Enter the code your device shows.", mimetype="text/plain")
+
+        @app.post("/device")
+        def device_decision() -> Response:
+            """The user's answer to a device code: allowed or denied, as subject."""
+            user_code = request.form["user_code"]
+            if not any(d["user_code"] == user_code for d in self.devices.values()):
+                return Response("Unknown code.", 404, mimetype="text/plain")
+            approved = request.form.get("approved", "True") == "True"
+            self.approvals[user_code] = (request.form.get("subject", "alice"), approved)
+            return Response("Done: return to your device.", mimetype="text/plain")
+
         return app
+
+    def _register_device_flow(self, server: AuthorizationServer) -> None:
+        """RFC 8628 and refresh tokens, on this provider's records."""
+        provider = self
+
+        class DeviceAuthorization(DeviceAuthorizationEndpoint):
+            CLIENT_AUTH_METHODS = ["none"]
+            INTERVAL = DEVICE_INTERVAL
+
+            def get_verification_uri(self) -> str:
+                return provider.issuer + "/device"
+
+            def save_device_credential(
+                self, client_id: str, scope: str | None, data: dict[str, Any]
+            ) -> None:
+                expires_at = time.time() + data["expires_in"]
+                provider.devices[data["device_code"]] = DeviceCredentialDict(
+                    client_id=client_id, scope=scope, expires_at=expires_at, **data
+                )
+
+        class DeviceCode(DeviceCodeGrant):
+            TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+
+            def query_device_credential(self, device_code: str) -> DeviceCredentialDict | None:
+                return provider.devices.get(device_code)
+
+            def query_user_grant(self, user_code: str) -> tuple[str, bool] | None:
+                return provider.approvals.get(user_code)
+
+            def should_slow_down(self, credential: DeviceCredentialDict) -> bool:
+                return False
+
+        class RefreshToken(grants.RefreshTokenGrant):
+            TOKEN_ENDPOINT_AUTH_METHODS = [*AUTH_METHODS, "none"]
+            INCLUDE_NEW_REFRESH_TOKEN = True  # rotated, as most providers do
+
+            def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+                return provider.refresh_tokens.get(refresh_token)
+
+            def authenticate_user(self, token: Token) -> str:
+                return str(token.claims.get("sub") or token.client.subject)
+
+            def revoke_old_credential(self, token: Token) -> None:
+                provider.refresh_tokens.pop(token.refresh_token or "", None)
+
+        server.register_endpoint(DeviceAuthorization)
+        server.register_grant(DeviceCode)
+        server.register_grant(RefreshToken)
 
 
 def _recorded(token: dict[str, Any], request: Any) -> None:

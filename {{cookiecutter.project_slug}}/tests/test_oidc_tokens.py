@@ -156,3 +156,64 @@ def test_a_tampered_jwt_is_refused(make_app: MakeApp, auth: OIDCAuth) -> None:
     tampered = f"{header}.{_segment({**claims, 'scope': f'{READ} {WRITE}'})}.{signature}"
     api = make_app(OIDC_TOKEN_VALIDATION="jwt").test_client()
     assert_refused(api.get(URL, headers={"Authorization": f"Bearer {tampered}"}))
+
+
+def test_a_machine_token_without_subject_acts_as_its_client(
+    api: FlaskClient, auth: OIDCAuth
+) -> None:
+    """Some providers omit "sub" from client-credentials tokens: the client_id is the caller."""
+    auth.provider.machine_subject = False
+    client = auth.provider.register("robot", (WRITE,), token_format=auth.token_format)
+    headers = {"Authorization": f"Bearer {auth.provider.fetch_token(client)}"}
+    created = api.post(URL, json={"name": "n"}, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["owner"] == client.client_id
+
+
+def test_provider_roles_are_mapped_to_api_scopes(
+    make_app: MakeApp, app: Flask, auth: OIDCAuth, mode: str
+) -> None:
+    """A Keycloak-shaped token: realm and client roles, renamed by OIDC_SCOPE_MAP.
+
+    (app: its teardown empties the tables.)
+    """
+    api = make_app(
+        OIDC_TOKEN_VALIDATION=mode,
+        OIDC_SCOPE_MAP=f"my-api-resource-read={READ},my-api-resource-write={WRITE}",
+    ).test_client()
+    roles = {
+        "scope": "openid profile",
+        "realm_access": {"roles": ["my-api-resource-read"]},
+        "resource_access": {auth.provider.audience: {"roles": ["my-api-resource-write"]}},
+    }
+    headers = auth.headers("alice", (), claims=roles)
+    me = api.get("/api/auth/v1/me", headers=headers).get_json()
+    assert me == {
+        "subject": "alice",
+        "username": "alice",
+        "scopes": ["openid", "profile", READ, WRITE],
+    }
+    assert api.post(URL, json={"name": "n"}, headers=headers).status_code == 201
+
+
+def test_a_refusal_to_introspect_a_jwt_is_401(make_app: MakeApp, auth: OIDCAuth) -> None:
+    """A provider answering 400 unsupported_token_type: the token cannot be used here, no 503."""
+    auth.provider.introspect_jwts = False
+    api = make_app(OIDC_TOKEN_VALIDATION="introspection").test_client()
+    response = api.get(URL, headers=auth.headers(token_format="jwt"))
+    assert_refused(response)
+    assert "unsupported_token_type" in response.get_json()["detail"]
+    assert api.get(URL, headers=auth.headers(token_format="opaque")).status_code == 200
+
+
+@pytest.mark.parametrize(("typ", "status"), [("at+jwt", 200), ("JWT", 200), ("logout+jwt", 401)])
+def test_jwt_validation_takes_access_tokens_only(
+    make_app: MakeApp, auth: OIDCAuth, typ: str, status: int
+) -> None:
+    """RFC 9068's at+jwt and the JWT most providers send; other JWTs are not access tokens."""
+    payload = auth.token(token_format="jwt").split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    key = auth.provider.signing_key
+    token = jwt.encode({"alg": "RS256", "typ": typ, "kid": key.kid}, claims, key)
+    api = make_app(OIDC_TOKEN_VALIDATION="jwt").test_client()
+    assert api.get(URL, headers={"Authorization": f"Bearer {token}"}).status_code == status

@@ -5,24 +5,24 @@ how a token is checked: "introspection" asks the provider (RFC 7662, opaque toke
 cached briefly) and "jwt" verifies JWT access tokens here against the provider's keys. The
 provider is first contacted by a request that needs it, so the app starts while it is down; while
 it is down, slow or confused, such requests get 503 within OIDC_TIMEOUT_SECONDS.
+bearer.py checks each request's token; claims.py finds the caller and its scopes in the claims.
 """
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask
 
 from ...config import RELAXED_ENVIRONMENTS
-from ..base import Identity, idp_unavailable, unauthorized
-from .claims import identity
+from . import routes
+from .bearer import EXTENSION, RULES, SCHEME_NAME, Validator, authenticate
+from .claims import DEFAULT_SCOPE_CLAIMS, ScopeRules
 from .idp import IdentityProvider
 from .introspection import IntrospectionValidator
 from .jwt import JWTValidator
 
-SCHEME_NAME = "oidc"
 SECURITY_SCHEME: dict[str, Any] = {
     "type": "openIdConnect",
     "openIdConnectUrl": "/.well-known/openid-configuration",
@@ -39,17 +39,24 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "OIDC_INTROSPECTION_AUTH_METHOD": (str, "client_secret_post"),
     "OIDC_TIMEOUT_SECONDS": (float, 5.0),
     "OIDC_CACHE_TTL_SECONDS": (int, 60),
+    "OIDC_SCOPE_CLAIMS": (str, ",".join(DEFAULT_SCOPE_CLAIMS)),
+    "OIDC_SCOPE_MAP": (str, ""),
 }
-BLUEPRINTS: tuple[Blueprint, ...] = ()
+BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
+
+__all__ = [
+    "BLUEPRINTS",
+    "EXTENSION",
+    "RULES",
+    "SCHEME_NAME",
+    "SETTINGS",
+    "authenticate",
+    "init_app",
+    "security_scheme",
+]
 
 VALIDATIONS = ("introspection", "jwt")
 AUTH_METHODS = ("client_secret_post", "client_secret_basic")
-EXTENSION = "oidc_resource_server"
-_BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)  # RFC 6750 b64token
-
-
-class Validator(Protocol):
-    def validate(self, token: str) -> dict[str, Any]: ...
 
 
 def init_app(app: Flask) -> None:
@@ -59,6 +66,9 @@ def init_app(app: Flask) -> None:
     config.update({f"OIDC_{key.upper()}": value for key, value in secrets.items()})
     config.update(OIDC_CLIENT_SECRETS={"web": secrets}, OIDC_RESOURCE_SERVER_ONLY=True)
     check_settings(config)
+    app.extensions[RULES] = ScopeRules.from_settings(
+        config["OIDC_SCOPE_CLAIMS"], config["OIDC_SCOPE_MAP"], config["OIDC_AUDIENCE"]
+    )
     needed = ["OIDC_ISSUER"]
     if config["OIDC_TOKEN_VALIDATION"] == "introspection":  # we authenticate to the provider
         needed += ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"]
@@ -121,17 +131,3 @@ def security_scheme(app: Flask) -> dict[str, Any]:
     """SECURITY_SCHEME pointing at this app's provider: OpenAPI wants the discovery URL itself."""
     url = app.config.get("OIDC_SERVER_METADATA_URL") or SECURITY_SCHEME["openIdConnectUrl"]
     return {**SECURITY_SCHEME, "openIdConnectUrl": url}
-
-
-def authenticate() -> Identity:
-    """Return the caller the bearer token names; 401 if it is not valid, 503 if nobody can tell."""
-    header = request.headers.get("Authorization")
-    if not header:
-        raise unauthorized("This route needs a bearer token.", error=None)
-    match = _BEARER.fullmatch(header.strip())
-    if match is None:
-        raise unauthorized("Send the token as 'Authorization: Bearer <token>'.", "invalid_request")
-    validator: Validator | None = current_app.extensions[EXTENSION]
-    if validator is None:
-        raise idp_unavailable("The identity provider is not configured (OIDC_ISSUER).")
-    return identity(validator.validate(match.group(1)))

@@ -17,7 +17,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from werkzeug.exceptions import ServiceUnavailable
 
-from ..base import idp_unavailable
+from ..base import idp_unavailable, unauthorized
+
+# OAuth errors that blame this API's own client, not the caller's token: a misconfiguration.
+_CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
 
 
 class IdentityProvider:
@@ -63,6 +66,9 @@ class IdentityProvider:
         )
         with session, _unavailable_on_error("introspection"):
             response = session.introspect_token(url, token=token, token_type_hint="access_token")
+            if refusal := _token_refused(response):
+                current_app.logger.info("introspection refused the token: %s", refusal)
+                raise unauthorized(f"The identity provider does not accept the token ({refusal}).")
             response.raise_for_status()
             result = response.json()
         if not isinstance(result, dict) or not isinstance(result.get("active"), bool):
@@ -75,6 +81,25 @@ class IdentityProvider:
         self.endpoint("jwks_uri")  # 503 if the provider publishes no keys
         with _unavailable_on_error("JWKS"):
             return KeySet.import_key_set(self.client.fetch_jwk_set(force=True))
+
+
+def _token_refused(response: requests.Response) -> str | None:
+    """The reason a 4xx introspection answer gives against the token, if it is the token's fault.
+
+    A provider may refuse to introspect a token it cannot (e.g. unsupported_token_type for a JWT
+    access token): the caller's token is not usable here, a 401. A refusal of our own client
+    (invalid_client, or a 401/403/404 with no OAuth error) stays a 503: the API is misconfigured.
+    """
+    if not 400 <= response.status_code < 500:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str) and error:
+        return None if error in _CLIENT_ERRORS else error
+    return "invalid_request" if response.status_code == 400 else None
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 No call to the provider per request: its keys are fetched once and kept. A token signed with a
 key we do not know (the provider rotated its keys) makes us fetch them again, at most once per
 REFETCH_INTERVAL seconds, so a stream of forged kids cannot turn us against the provider.
+A "typ" header, when present, must name an access token or a plain JWT: RFC 9068's "at+jwt" or
+the "JWT" most providers send; other JWTs (logout or security-event tokens) are not access tokens.
 Only asymmetric algorithms are accepted: "none" proves nothing, and an HS* token would have to
 be checked with a secret, while all we hold is the provider's public keys.
 """
@@ -32,6 +34,7 @@ ALGORITHMS = (
     *("ES256", "ES384", "ES512", "EdDSA", "Ed25519"),
 )
 REFETCH_INTERVAL = 30.0
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt", "jwt"})
 
 
 class JWTValidator:
@@ -65,6 +68,9 @@ class JWTValidator:
             raise unauthorized(_CLAIM_ERRORS.get(error.claim, error.description)) from None
         except (JoseError, ValueError, TypeError, KeyError):
             raise unauthorized("The token is not a JWT signed by the provider.") from None
+        typ = decoded.header.get("typ", "jwt")
+        if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+            raise unauthorized("The token is not an access token (typ).")
         claims: dict[str, Any] = decoded.claims
         check_audience(claims, self.audience)  # the same rule as for introspection answers
         return claims
@@ -77,12 +83,14 @@ class JWTValidator:
             return jwt.decode(token, self._key_set(refetch=True), registry=self.registry)
 
     def _claims_registry(self) -> jwt.JWTClaimsRegistry:
-        """exp, nbf and iat checked with leeway; iss must be the provider's; exp and sub present."""
+        """exp, nbf and iat checked with leeway; iss exactly the provider's; exp present.
+
+        "sub" may be missing from a machine's token: claims.identity() takes its client_id then.
+        """
         return jwt.JWTClaimsRegistry(
             leeway=self.leeway,
             iss={"essential": True, "value": self.idp.metadata()["issuer"]},
             exp={"essential": True},
-            sub={"essential": True},
         )
 
     def _key_set(self, refetch: bool = False) -> KeySet:
@@ -97,6 +105,5 @@ class JWTValidator:
 
 _CLAIM_ERRORS = {
     "iss": "The token was issued by another issuer.",
-    "sub": "The token names no subject.",
     "exp": "The token has no expiry.",
 }
