@@ -32,7 +32,8 @@ COMBINATIONS = combinations()
 IDS = [combination_id(combo) for combo in COMBINATIONS]
 # GitHub Actions' own ${{ ... }} expressions are meant to stay.
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
-# The dependency only each answer brings: option -> value -> distribution name.
+# The dependency only each answer brings: option -> value -> distribution name. (The client's
+# platformdirs comes with both token and oidc, so it is no answer's alone.)
 EXCLUSIVE_DEPENDENCIES = {
     "database": {"postgresql": "psycopg", "mysql": "pymysql"},
     "auth": {"token": "flask-jwt-extended", "oidc": "flask-oidc"},
@@ -183,4 +184,6 @@ def test_fresh_install_passes_on_its_python(
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], project)
     # [tool.mypy] in the project's pyproject.toml sets strict = true and its python_version.
     run([python, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")], project)
-    run([str(venv / "bin" / combo.get("project_slug", "my-flask-api")), "-h"], project, env)
+    slug = combo.get("project_slug", "my-flask-api")
+    run([str(venv / "bin" / slug), "-h"], project, env)
+    run([str(venv / "bin" / f"{slug}-client"), "--help"], project, env)

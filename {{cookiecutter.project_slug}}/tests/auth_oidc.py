@@ -50,6 +50,39 @@ def auth() -> Iterator[OIDCAuth]:
     provider.stop()
 
 
+class ServedOIDC:
+    """A served app trusting the test provider; the client logs in with client credentials."""
+
+    def __init__(self, auth: OIDCAuth) -> None:
+        self.auth = auth
+
+    def settings(self) -> dict[str, Any]:
+        self.auth.provider.reset()
+        return self.auth.settings()
+
+    def prepare(self, app: Any) -> None:
+        """Nothing to prepare: callers exist at the provider."""
+
+    def login(self, client: Any, subject: str = "alice", scopes: Iterable[str] = ALL_SCOPES) -> Any:
+        """Log the client in as a machine client of the provider; return that client."""
+        registered = self.auth.provider.register(subject, tuple(scopes))
+        result = client(
+            "login",
+            "--client-credentials",
+            "--client-id",
+            registered.client_id,
+            "--client-secret",
+            registered.client_secret,
+        )
+        assert result.exit_code == 0, result.stderr
+        return registered
+
+
+@pytest.fixture(scope="session")
+def served_auth(auth: OIDCAuth) -> ServedOIDC:
+    return ServedOIDC(auth)
+
+
 @pytest.fixture
 def auth_settings(auth: OIDCAuth) -> dict[str, Any]:
     """Point every test app at the provider, which each test finds healthy and reset."""

@@ -72,18 +72,39 @@ class AuthActions:
         return body
 
 
+# Cheap password hashing: argon2's cost is what makes logins slow, and it is not under test.
+# Rate limits are counted in memory, afresh for each app, and high enough that only the tests
+# of rate limiting (which set their own) reach them.
+SETTINGS = {
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 64,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "1000 per minute",
+}
+
+
 @pytest.fixture
 def auth_settings() -> dict[str, Any]:
-    """Cheap password hashing: argon2's cost is what makes logins slow, and it is not under test.
-    Rate limits are counted in memory, afresh for each app, and high enough that only the
-    tests of rate limiting (which set their own) reach them.
-    """
-    return {
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 64,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-    }
+    return dict(SETTINGS)
+
+
+class ServedTokens:
+    """A served app of the token backend: alice may read and write; the client logs in as her."""
+
+    def settings(self) -> dict[str, Any]:
+        return dict(SETTINGS)
+
+    def prepare(self, app: Flask) -> None:
+        AuthActions(app, app.test_client()).create_user()
+
+    def login(self, client: Any) -> None:
+        result = client("login", "--username", "alice", "--password-stdin", input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture(scope="session")
+def served_auth() -> ServedTokens:
+    return ServedTokens()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Fixtures: an app on the test database, its client and CLI runner, sample data."""
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,17 @@ from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
+from client_cli import ClientCLI
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.config import default_database_url
 from {{ cookiecutter.package_name }}.extensions import db
 {%- if cookiecutter.auth != "none" %}
 
 # The backend's fixtures: auth (tokens for any caller) and auth_settings (app config).
-from auth_{{ cookiecutter.auth }} import auth, auth_settings  # noqa: F401
+# served_auth: how a served app is set up and how the client logs in to it.
+from auth_{{ cookiecutter.auth }} import auth, auth_settings, served_auth  # noqa: F401
 {%- endif %}
 
 
@@ -82,6 +86,10 @@ def app(migrated: str, tmp_path: Path, settings: dict[str, Any]) -> Iterator[Fla
     """An app on the migrated test database, emptied after each test."""
     app = _create(migrated, tmp_path, settings)
     yield app
+    _empty(app)
+
+
+def _empty(app: Flask) -> None:
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
@@ -132,3 +140,33 @@ def writer(client: FlaskClient, writer_headers: dict[str, str]) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def served(
+    migrated: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The app over real HTTP on 127.0.0.1, one per test module; its tables emptied after."""
+    backend = _optional(request, "served_auth", None)
+    config = backend.settings() if backend else {}
+    app = _create(migrated, tmp_path_factory.mktemp("served"), config)
+    if backend:
+        backend.prepare(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+    _empty(app)
+
+
+@pytest.fixture
+def client_cli(served: str, tmp_path: Path, request: pytest.FixtureRequest) -> ClientCLI:
+    """The client of the served app, logged in as alice (read and write) where there are logins."""
+    client = ClientCLI(served, tmp_path / "config")
+    backend = _optional(request, "served_auth", None)
+    if backend:
+        backend.login(client)
+    return client

@@ -1,0 +1,139 @@
+"""The client command against the app served over real HTTP: JSON out, errors in one line."""
+
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from client_cli import ClientCLI
+from {{ cookiecutter.package_name }}.client.cli import backend
+from test_cli import child_env
+
+
+def test_every_command_has_help(client_cli: ClientCLI) -> None:
+    """--help works at every level and lists the commands below it."""
+    top = client_cli("--help")
+    assert top.exit_code == 0
+    logins = [command.name for command in backend.COMMANDS]  # none with auth=none
+    for command in ("greeting", "resources", *logins):
+        assert f"  {command} " in top.stdout
+    for command in ("list", "get", "create", "update", "delete"):
+        assert command in client_cli("resources", "--help").stdout
+        assert client_cli("resources", command, "--help").exit_code == 0
+
+
+def test_greetings(client_cli: ClientCLI) -> None:
+    assert client_cli.json("greeting", "--version", "1", "--name", "Ada") == {
+        "message": "Hello, Ada!"
+    }
+    assert client_cli.json("greeting")["text"] == "Hello, World!"
+
+
+def test_a_resource_round_trip(client_cli: ClientCLI) -> None:
+    """Create, get, list, update (If-Match from a GET), delete: then it is a 404."""
+    created = client_cli.json("resources", "create", "--name", "first", "--description", "one")
+    resource_id = str(created["id"])
+    assert client_cli.json("resources", "get", resource_id) == created
+    page = client_cli.json("resources", "list", "--page-size", "5")
+    assert (page["items"], page["total"], page["page_size"]) == ([created], 1, 5)
+    updated = client_cli.json("resources", "update", resource_id, "--description", "changed")
+    assert (updated["name"], updated["description"]) == ("first", "changed")
+    deleted = client_cli("resources", "delete", resource_id)
+    assert (deleted.exit_code, deleted.stdout) == (0, "")
+    missing = client_cli("resources", "get", resource_id)
+    assert missing.exit_code == 1
+    assert missing.stderr == f"error: HTTP 404 Not Found: Resource {resource_id} does not exist.\n"
+
+
+def test_an_error_is_one_line_with_status_and_detail(client_cli: ClientCLI) -> None:
+    client_cli.json("resources", "create", "--name", "twice")
+    duplicate = client_cli("resources", "create", "--name", "twice")
+    assert duplicate.exit_code == 1
+    conflict = "HTTP 409 Conflict: A resource named 'twice' already exists."
+    assert duplicate.stderr == f"error: {conflict}\n"
+    invalid = client_cli("resources", "list", "--page-size", "101")
+    assert invalid.exit_code == 1
+    assert invalid.stderr.startswith("error: HTTP 422 ") and "page_size" in invalid.stderr
+    assert invalid.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["resources", "get", "abc"],
+        ["resources", "get", "0"],
+        ["resources", "update", "1"],
+        ["resources", "create"],
+        ["greeting", "--version", "x"],
+        ["no-such-command"],
+    ],
+)
+def test_a_usage_error_exits_2(client_cli: ClientCLI, args: list[str]) -> None:
+    assert client_cli(*args).exit_code == 2
+
+
+def test_a_server_that_is_down_is_one_line_without_traceback() -> None:
+    """The installed command's module, as a real process, against a port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.client", "resources", "list"],
+        env=child_env(API_URL=f"http://127.0.0.1:{port}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot reach http://127.0.0.1:{port}/")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+ANSWERS = {
+    "/html-502": Response("<html>Bad gateway</html>", 502, mimetype="text/html"),
+    "/html-200": Response("<html>Hello</html>", 200, mimetype="text/html"),
+    "/problem-500": Response(
+        '{"title": "Internal Server Error", "detail": "boom"}',
+        500,
+        mimetype="application/problem+json",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def broken_server() -> Iterator[str]:
+    """A server that answers as a broken proxy or server would, whatever the path prefix."""
+
+    @Request.application
+    def answer(request: Request) -> Response:
+        return next(v for k, v in ANSWERS.items() if request.path.startswith(k))
+
+    server = make_server("127.0.0.1", 0, answer, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "line"),
+    [
+        ("/html-502", "error: HTTP 502 (not a problem document)\n"),
+        ("/html-200", "error: HTTP 200: the answer is not JSON (text/html; charset=utf-8)\n"),
+        ("/problem-500", "error: HTTP 500 Internal Server Error: boom\n"),
+    ],
+)
+def test_a_broken_answer_is_one_line(
+    broken_server: str, tmp_path: Path, prefix: str, line: str
+) -> None:
+    client = ClientCLI(broken_server + prefix, tmp_path)
+    result = client("resources", "list")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", line)
