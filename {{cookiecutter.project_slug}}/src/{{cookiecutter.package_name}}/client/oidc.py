@@ -109,22 +109,19 @@ def device_flow(session: Any, metadata: dict[str, Any], extra: dict[str, str]) -
     deadline = time.monotonic() + int(grant.get("expires_in", 600))
     while time.monotonic() < deadline:
         time.sleep(interval)
-        try:
-            with provider_errors():
-                return dict(
-                    session.fetch_token(
-                        metadata["token_endpoint"],
-                        grant_type=DEVICE_CODE,
-                        device_code=grant["device_code"],
-                    )
+        with provider_errors():
+            try:
+                token = session.fetch_token(
+                    metadata["token_endpoint"],
+                    grant_type=DEVICE_CODE,
+                    device_code=grant["device_code"],
                 )
-        except ClientError as error:
-            if "authorization_pending" in error.message:
+            except OAuthError as error:
+                if error.error not in ("authorization_pending", "slow_down"):
+                    raise
+                interval += 5 if error.error == "slow_down" else 0  # RFC 8628, section 3.5
                 continue
-            if "slow_down" in error.message:
-                interval += 5
-                continue
-            raise
+        return dict(token)
     raise ClientError("the code expired before it was approved; run login again")
 
 
@@ -170,6 +167,7 @@ def login(
         raise click.UsageError("Give --client-id (or API_CLIENT_ID).")
     if client_credentials and not client_secret:
         raise click.UsageError("--client-credentials needs --client-secret (or API_CLIENT_SECRET).")
+    api.credentials = None  # an earlier login's token has no business at the provider
     metadata = discover(api, issuer)
     default = API_SCOPES if client_credentials else f"openid offline_access {API_SCOPES}"
     extra = {"scope": scope if scope is not None else default}

@@ -42,6 +42,7 @@ def login(api: Api, username: str, password_stdin: bool) -> None:
     else:
         raise click.UsageError("No terminal to ask the password on: use --password-stdin.")
     body = {"username": username, "password": password}
+    api.credentials = None  # an earlier login's token is not sent, nor refreshed, on a new login
     tokens, _ = api.call("POST", f"{AUTH}/login", json=body)
     credentials.save({"url": api.url, **tokens})
     api.credentials = TokenLogin(api.url)
