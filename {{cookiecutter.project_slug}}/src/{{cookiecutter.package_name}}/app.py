@@ -13,7 +13,7 @@ from . import auth, errors, middleware
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
-from .openapi import Api, BodyErrors
+from .openapi import Api, BodyErrors, swagger_ui
 
 DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
 
     # blueprints
+    app.register_blueprint(swagger_ui)
     for blueprint in (*BLUEPRINTS, *auth.BLUEPRINTS):
         api.register_blueprint(blueprint)
     return app

@@ -117,7 +117,8 @@ def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None =
     app.config.setdefault("OPENAPI_URL_PREFIX", "/")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
-    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    # Served by the app itself (openapi.swagger_ui), not a CDN: docs work on closed networks.
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/docs/assets/")
 
 
 def check_secret_key(environment: str, secret_key: str) -> None:
