@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO := build/my-flask-api
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint lock clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,13 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -n auto -p no:cacheprovider
 
+# Maintainers: resolve the hash-pinned locks the generated projects ship (needs the network).
+lock: $(VENV)/.installed
+	$(PY) scripts/lock.py
+
 lint: $(VENV)/.installed
-	$(PY) -m ruff check hooks tests
-	$(PY) -m ruff format --check hooks tests
+	$(PY) -m ruff check hooks tests scripts
+	$(PY) -m ruff format --check hooks tests scripts
 
 clean:
 	rm -rf build $(VENV)
