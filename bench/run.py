@@ -6,6 +6,7 @@ medians are compared, so the machine's drift falls on both sides.
 
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import socket
@@ -84,7 +85,9 @@ def trivial_template(scratch: Path) -> Path:
 def bake(template: Path, output: Path, config: Path, answers: dict[str, str]) -> Path:
     """Render through cookiecutter's Python API, its scratch files in a directory of their own."""
     output.mkdir(parents=True, exist_ok=True)
-    saved = tempfile.tempdir
+    saved, stdout = tempfile.tempdir, os.dup(1)
+    sys.stdout.flush()
+    os.dup2(2, 1)  # the hooks' next steps go to stderr: stdout holds the table only
     with tempfile.TemporaryDirectory(prefix="bake-") as scratch:
         tempfile.tempdir = scratch
         try:
@@ -97,6 +100,8 @@ def bake(template: Path, output: Path, config: Path, answers: dict[str, str]) ->
             )
         finally:
             tempfile.tempdir = saved
+            os.dup2(stdout, 1)
+            os.close(stdout)
     return Path(project)
 
 
@@ -183,6 +188,7 @@ def measure_http(
     projects: dict[str, Path], work: Path, seconds: float, rounds: int
 ) -> dict[str, list[float]]:
     """Serve everything at once, warm each endpoint, then alternate the pairs' A and B."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's per-request lines
     provider = load_provider(projects["oidc"])
     provider.start()
     try:
