@@ -94,14 +94,15 @@ def _finish(response: Response) -> Response:
     request_id = g.get("request_id") or uuid.uuid4().hex
     response.headers["X-Request-ID"] = request_id
     response.headers["X-App-Version"] = current_app.config["API_VERSION"]
-    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    access_log.info(
-        '%s "%s %s" %s %.1fms request_id=%s',
-        request.remote_addr,
-        request.method,
-        request.full_path.rstrip("?"),
-        response.status_code,
-        elapsed_ms,
-        request_id,
-    )
+    if access_log.isEnabledFor(logging.INFO):  # below the level: nothing is gathered
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        access_log.info(
+            '%s "%s %s" %s %.1fms request_id=%s',
+            request.remote_addr,
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            elapsed_ms,
+            request_id,
+        )
     return response
