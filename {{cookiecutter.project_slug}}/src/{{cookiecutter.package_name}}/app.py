@@ -9,7 +9,7 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
-from . import auth, errors, middleware
+from . import auth, errors, middleware, observability
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # request handling shared by every route
     middleware.init_app(app)
+    observability.init_app(app)
     errors.register_error_handlers(app)
 
     # blueprints

@@ -38,6 +38,8 @@ SETTINGS: Settings = {
     "PROXY_FIX_COUNT": (int, 0),
     "APP_VERSION": (str, ""),
     "LOG_LEVEL": (str, "INFO"),
+    "LOG_FORMAT": (str, ""),  # text or json; unset: json in production, text elsewhere
+    "METRICS_TOKEN": (str, ""),
     "SQLALCHEMY_ECHO": (parse_bool, False),
 }
 
@@ -107,6 +109,12 @@ def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None =
     if app.config["APP_ENV"] in RELAXED_ENVIRONMENTS and not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = "development-only-secret-key"
     check_secret_key(app.config["APP_ENV"], app.config["SECRET_KEY"])
+
+    if not app.config["LOG_FORMAT"]:
+        relaxed = app.config["APP_ENV"] in RELAXED_ENVIRONMENTS
+        app.config["LOG_FORMAT"] = "text" if relaxed else "json"
+    if app.config["LOG_FORMAT"] not in {"text", "json"}:
+        raise RuntimeError(f"LOG_FORMAT: {app.config['LOG_FORMAT']!r} is not text or json")
 
     url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
