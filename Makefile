@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO := build/my-flask-api
 
-.PHONY: demo test lint clean
+.PHONY: demo test bench lint lock clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,19 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -n auto -p no:cacheprovider
 
+# The generated stack against bare Flask and the alternatives, side by side (bench/run.py):
+# build/bench/report.md and report.png. BENCH_SECONDS per load run (default 5).
+bench: $(VENV)/.installed
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) -m bench.run
+
+# Maintainers: resolve the hash-pinned locks the generated projects ship (needs the network).
+lock: $(VENV)/.installed
+	$(PY) scripts/lock.py
+
 lint: $(VENV)/.installed
-	$(PY) -m ruff check hooks tests
-	$(PY) -m ruff format --check hooks tests
+	$(PY) -m ruff check hooks tests bench scripts
+	$(PY) -m ruff format --check hooks tests bench scripts
 
 clean:
 	rm -rf build $(VENV)

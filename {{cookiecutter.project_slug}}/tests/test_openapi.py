@@ -38,11 +38,18 @@ def test_operations_have_summaries(client: FlaskClient) -> None:
                 assert operation.get("summary"), f"{method.upper()} {path}"
 
 
-def test_docs_page_is_served(client: FlaskClient) -> None:
-    """An interactive documentation page is served at /docs."""
+def test_docs_page_is_served_without_outside_urls(client: FlaskClient) -> None:
+    """/docs is Swagger UI from files the app serves itself: no CDN, no other host."""
     response = client.get("/docs")
     assert response.status_code == 200
-    assert "swagger" in response.get_data(as_text=True).lower()
+    page = response.get_data(as_text=True)
+    assert "swagger" in page.lower()
+    assert not re.search(r"(?:src|href)=[\"'](?:https?:)?//", page), "an outside URL"
+    assets = re.findall(r"(?:src|href)=[\"']([^\"']+)", page)
+    assert len(assets) >= 3
+    for asset in assets:
+        with client.get(asset) as served:  # a file response: close it
+            assert served.status_code == 200, asset
 
 
 def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
-from . import auth, errors, middleware
+from . import auth, errors, middleware, observability
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
-from .openapi import Api, BodyErrors
+from .openapi import Api, BodyErrors, swagger_ui
 
 DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 
@@ -50,9 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # request handling shared by every route
     middleware.init_app(app)
+    observability.init_app(app)
     errors.register_error_handlers(app)
 
     # blueprints
+    app.register_blueprint(swagger_ui)
     for blueprint in (*BLUEPRINTS, *auth.BLUEPRINTS):
         api.register_blueprint(blueprint)
     return app

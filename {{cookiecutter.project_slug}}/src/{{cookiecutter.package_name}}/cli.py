@@ -1,10 +1,11 @@
 """The `{{ cookiecutter.project_slug }}` command: migrate the database, then serve the API under gunicorn."""
 
 import argparse
-import logging
+import logging.config
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,13 @@ from typing import Any
 from flask import Flask
 from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+from prometheus_client import multiprocess
 
 from . import create_app
 from .extensions import db
+from .observability import logging_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,10 +88,30 @@ def prepare(app: Flask) -> None:
         db.engine.dispose()
 
 
+def share_metrics(argv: Sequence[str] | None) -> None:
+    """Give the workers one folder for their metrics; set, it is emptied of an earlier run's.
+
+    prometheus-client chooses per-process files when it is first imported, which importing this
+    package has done: without the folder named, the command starts itself again with it.
+    """
+    if folder := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+    again = sys.argv[1:] if argv is None else list(argv)
+    os.execv(sys.executable, [sys.executable, "-m", "{{ cookiecutter.package_name }}.cli", *again])
+
+
+def worker_exited(server: Arbiter, worker: Worker) -> None:
+    """Keep a dead worker's counts, and drop its live-only gauges (gunicorn's child_exit)."""
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the flags, prepare the database and serve until stopped."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(message)s")
+    share_metrics(argv)
     overrides: dict[str, Any] = {}
     if args.db:
         overrides["DATABASE_URL"] = args.db
@@ -96,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = create_app(overrides)
     except RuntimeError as error:
         sys.exit(f"{{ cookiecutter.project_slug }}: {error}")
+    log_config = logging_config(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    logging.config.dictConfig(log_config)
     if not args.no_migrate:
         prepare(app)
     port = args.port or free_port(args.host)
@@ -105,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "workers": args.workers,
         # Newer gunicorn opens a control socket under ~/.gunicorn; the API needs none.
         "control_socket_disable": True,
+        "logconfig_dict": log_config,
+        "child_exit": worker_exited,
     }
     Server(app, options).run()
 

@@ -38,6 +38,8 @@ SETTINGS: Settings = {
     "PROXY_FIX_COUNT": (int, 0),
     "APP_VERSION": (str, ""),
     "LOG_LEVEL": (str, "INFO"),
+    "LOG_FORMAT": (str, ""),  # text or json; unset: json in production, text elsewhere
+    "METRICS_TOKEN": (str, ""),
     "SQLALCHEMY_ECHO": (parse_bool, False),
 }
 
@@ -108,6 +110,12 @@ def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None =
         app.config["SECRET_KEY"] = "development-only-secret-key"
     check_secret_key(app.config["APP_ENV"], app.config["SECRET_KEY"])
 
+    if not app.config["LOG_FORMAT"]:
+        relaxed = app.config["APP_ENV"] in RELAXED_ENVIRONMENTS
+        app.config["LOG_FORMAT"] = "text" if relaxed else "json"
+    if app.config["LOG_FORMAT"] not in {"text", "json"}:
+        raise RuntimeError(f"LOG_FORMAT: {app.config['LOG_FORMAT']!r} is not text or json")
+
     url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault(
@@ -117,7 +125,8 @@ def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None =
     app.config.setdefault("OPENAPI_URL_PREFIX", "/")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
-    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    # Served by the app itself (openapi.swagger_ui), not a CDN: docs work on closed networks.
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/docs/assets/")
 
 
 def check_secret_key(environment: str, secret_key: str) -> None:

@@ -1,6 +1,5 @@
-"""Request handling every route shares: request ids, version header, access log, proxies."""
+"""Request handling every route shares: request ids, version header, JSON bodies, proxies."""
 
-import logging
 import re
 import time
 import uuid
@@ -14,8 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-access_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".access")
 
 # A client-supplied id is echoed only if it is short and plain, so it cannot forge log lines.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -90,18 +87,7 @@ def _require_json_body() -> None:
 
 
 def _finish(response: Response) -> Response:
-    """Stamp the version and request id on the response and write the access log line."""
-    request_id = g.get("request_id") or uuid.uuid4().hex
-    response.headers["X-Request-ID"] = request_id
+    """Stamp the version and request id on the response."""
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
     response.headers["X-App-Version"] = current_app.config["API_VERSION"]
-    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    access_log.info(
-        '%s "%s %s" %s %.1fms request_id=%s',
-        request.remote_addr,
-        request.method,
-        request.full_path.rstrip("?"),
-        response.status_code,
-        elapsed_ms,
-        request_id,
-    )
     return response

@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from ...auth import current_identity, require_scopes
@@ -23,6 +23,10 @@ READ = "resources:read"
 WRITE = "resources:write"
 # Ids are 32-bit on PostgreSQL and MySQL; a larger one in the URL matches no route: 404.
 ID_MAX = 2**31 - 1
+
+# Built once: each request only binds its page's numbers, and SQLAlchemy reuses the compiled SQL.
+COUNT = select(func.count()).select_from(Resource)
+PAGE = select(Resource).order_by(Resource.id).limit(bindparam("size")).offset(bindparam("skip"))
 
 blp = Blueprint(
     "resources_v1",
@@ -64,10 +68,9 @@ class Resources(MethodView):
     def get(self, args: dict[str, int]) -> dict[str, Any]:
         """List resources, oldest first, one page at a time."""
         page, size = args["page"], args["page_size"]
-        total = db.session.scalar(select(func.count()).select_from(Resource)) or 0
-        query = select(Resource).order_by(Resource.id).limit(size).offset((page - 1) * size)
+        total = db.session.scalar(COUNT) or 0
         return {
-            "items": db.session.scalars(query).all(),
+            "items": db.session.scalars(PAGE, {"size": size, "skip": (page - 1) * size}).all(),
             "total": total,
             "page": page,
             "page_size": size,

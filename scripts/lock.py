@@ -1,0 +1,65 @@
+"""Resolve the hash-pinned locks every generated project ships: `make lock` (needs the network).
+
+Generation stays offline: the locks are resolved here, by a maintainer, and stored in
+templates/locks/.
+A project's dependencies depend only on its auth and database answers, so there is one runtime
+lock (requirements.lock) and one with the dev extra (requirements-dev.lock) per pair, resolved
+once for every Python the template offers (uv's universal resolution, from 3.11 up).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+# cookiecutter looks for {% include %} files in templates/ beside the project folder.
+LOCKS = TEMPLATE / "templates" / "locks"
+REFRESH = "make lock (in the project template)"
+
+
+def lock_name(auth: str, database: str, dev: bool) -> str:
+    """The file in locks/ for a pair; the template's requirements*.lock include it by this name."""
+    return f"{auth}-{database}{'-dev' if dev else ''}.txt"
+
+
+def main() -> int:
+    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    oldest = min(context["python_version"], key=lambda v: tuple(map(int, v.split("."))))
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        for auth, database in itertools.product(context["auth"], context["database"]):
+            answers = {"auth": auth, "database": database}
+            out = Path(scratch) / f"{auth}-{database}"
+            # Only pyproject.toml is read: no hooks (the pre-prompt hook would copy the whole
+            # working tree, .venv included).
+            project = Path(
+                cookiecutter(
+                    str(TEMPLATE),
+                    no_input=True,
+                    extra_context=answers,
+                    output_dir=str(out),
+                    accept_hooks=False,
+                )
+            )
+            for dev in (False, True):
+                command = [sys.executable, "-m", "uv", "pip", "compile", "pyproject.toml"]
+                command += ["--universal", "--python-version", oldest, "--generate-hashes"]
+                # No "# via" notes: they would name this scratch project, not the user's.
+                command += ["--custom-compile-command", REFRESH, "--no-annotate", "--quiet"]
+                command += ["--output-file", str(LOCKS / lock_name(auth, database, dev))]
+                if dev:
+                    command += ["--extra", "dev"]
+                subprocess.run(command, cwd=project, check=True)
+            print(f"locked {auth} x {database}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Every combination ships hash-pinned locks that satisfy what its pyproject.toml declares.
+
+The locks are resolved by `make lock` (scripts/lock.py) and stored in templates/locks/; baking
+copies the pair's into requirements.lock and requirements-dev.lock, offline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from scripts.lock import LOCKS, lock_name
+from tests.conftest import bake
+from tests.matrix import TEMPLATE, combination_id, combinations
+
+# name==version[ ; marker] \, then one or more --hash lines.
+PIN = re.compile(
+    r"^([A-Za-z0-9._-]+)==([^\s;\\]+)\s*(?:;[^\\]*)?\\\n((?:\s+--hash=sha256:[0-9a-f]{64}\s*\\?\n?)+)",
+    re.M,
+)
+CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+PAIRS = [
+    {**combinations()[0], "auth": auth, "database": database}
+    for auth, database in itertools.product(CONTEXT["auth"], CONTEXT["database"])
+]
+
+
+def pins(lock: str) -> dict[str, list[str]]:
+    """The pinned versions of a lock by canonical name, each pin with its hashes.
+
+    A universal lock may pin one name twice, for different Pythons (under markers).
+    """
+    found: dict[str, list[str]] = {}
+    matches = PIN.findall(lock)
+    for name, version, _hashes in matches:
+        found.setdefault(canonicalize_name(name), []).append(version)
+    requirement_lines = [line for line in lock.splitlines() if re.match(r"^[A-Za-z0-9]", line)]
+    assert len(matches) == len(requirement_lines), "a pinned line without --hash=sha256"
+    return found
+
+
+def assert_satisfies(lock: str, declared: list[str]) -> None:
+    pinned = pins(lock)
+    for text in declared:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, f"{text} is declared but not locked"
+        for version in pinned[name]:
+            assert requirement.specifier.contains(version, prereleases=True), (text, version)
+
+
+def test_every_auth_and_database_pair_has_its_locks() -> None:
+    """No combination lacks a lock: one runtime and one dev lock per auth x database."""
+    expected = {
+        lock_name(auth, database, dev)
+        for auth, database in itertools.product(CONTEXT["auth"], CONTEXT["database"])
+        for dev in (False, True)
+    }
+    assert {path.name for path in LOCKS.iterdir()} == expected
+
+
+@pytest.mark.parametrize("combo", PAIRS, ids=[combination_id(c) for c in PAIRS])
+def test_baked_locks_satisfy_the_declared_dependencies(
+    combo: dict[str, Any], tmp_path: Path
+) -> None:
+    """requirements.lock pins every runtime dependency; requirements-dev.lock the dev extra too."""
+    project = bake(tmp_path, combo)
+    declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    runtime = (project / "requirements.lock").read_text()
+    development = (project / "requirements-dev.lock").read_text()
+    assert runtime == (LOCKS / lock_name(combo["auth"], combo["database"], False)).read_text()
+    assert_satisfies(runtime, declared["dependencies"])
+    assert_satisfies(development, declared["dependencies"])
+    assert_satisfies(development, declared["optional-dependencies"]["dev"])
+    assert set(pins(runtime)) <= set(pins(development))

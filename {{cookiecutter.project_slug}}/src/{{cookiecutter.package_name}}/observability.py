@@ -1,0 +1,132 @@
+"""Logs and metrics, one concern: the access log, JSON or text lines, and Prometheus at /metrics.
+
+Every log line can carry the request id (a filter reads it from the request being served), so an
+access line and the application's own lines of one request join up. Metrics are counted per
+route template and status; under gunicorn they are written to PROMETHEUS_MULTIPROC_DIR by each
+worker and summed when /metrics is read (prometheus-client's multiprocess mode).
+"""
+
+import hmac
+import logging
+import os
+import time
+from typing import Any
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from werkzeug.exceptions import Unauthorized
+
+access_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".access")
+
+TEXT_FORMAT = "%(message)s"
+# JSON lines: these fields, plus whatever a log call passes in `extra` (the access line's).
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(message)s"
+JSON_RENAMES = {"asctime": "timestamp", "levelname": "level", "name": "logger"}
+
+REQUESTS = Counter(
+    "http_requests_total", "Requests answered", ["method", "route", "status"], registry=None
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds", "Time to answer", ["method", "route"], registry=None
+)
+BUILD = Gauge(
+    "app_build_info", "The running version", ["version"], multiprocess_mode="max", registry=None
+)
+
+
+class RequestIdFilter(logging.Filter):
+    """Give every record the id of the request being served ("-" outside requests)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def logging_config(log_format: str, level: str) -> dict[str, Any]:
+    """Every logger, gunicorn's too, to stderr in LOG_FORMAT: for dictConfig and logconfig_dict."""
+    style: dict[str, Any] = {"format": TEXT_FORMAT}
+    if log_format == "json":
+        style = {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": JSON_FIELDS,
+            "rename_fields": JSON_RENAMES,
+        }
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "app",
+        "filters": ["request_id"],
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"app": style},
+        "handlers": {"app": handler},
+        "root": {"handlers": ["app"], "level": level},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["app"], "level": level, "propagate": False},
+            # The app writes the access line itself, with the request id.
+            "gunicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Record every answer (access log, metrics) and serve /metrics, outside the OpenAPI spec."""
+    BUILD.labels(app.config["API_VERSION"]).set(1)
+    app.after_request(_record)
+    app.add_url_rule("/metrics", "metrics", _metrics)
+
+
+def _record(response: Response) -> Response:
+    """Count the answer by route template and status, and write its access line."""
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    LATENCY.labels(request.method, route).observe(elapsed)
+    if access_log.isEnabledFor(logging.INFO):  # below the level: nothing is gathered
+        path = request.full_path.rstrip("?")
+        access_log.info(
+            '%s "%s %s" %s %.1fms request_id=%s',
+            request.remote_addr,
+            request.method,
+            path,
+            response.status_code,
+            elapsed * 1000,
+            g.get("request_id", "-"),
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 1),
+                "remote_addr": request.remote_addr,
+            },
+        )
+    return response
+
+
+def _metrics() -> Response:
+    """The Prometheus exposition; with METRICS_TOKEN set, only for that bearer token."""
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthorized("Send the METRICS_TOKEN as a bearer token.")
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # every worker's counts, summed (prometheus-client ships no annotations for it)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        for metric in (REQUESTS, LATENCY, BUILD):
+            registry.register(metric)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

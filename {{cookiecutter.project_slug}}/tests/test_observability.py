@@ -1,0 +1,91 @@
+"""Logs and metrics: JSON access lines with the request id, and /metrics summed over workers."""
+
+import json
+import re
+import subprocess
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from test_cli import COMMAND, _get_when_up, child_env
+
+REQUESTS = 60
+ACCESS_FIELDS = {"timestamp", "level", "request_id", "method", "path", "status", "duration_ms"}
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read().decode(), dict(response.headers)
+
+
+def test_two_workers_log_json_and_sum_their_metrics(
+    tmp_path: Path, migrated: str, settings: dict[str, Any]
+) -> None:
+    """Under gunicorn with 2 workers: JSON lines (gunicorn's too) and one summed request count."""
+    command = [*COMMAND, "--port", "0", "--workers", "2", "--db", migrated]
+    server = subprocess.Popen(
+        [*command, "--instance-path", str(tmp_path)],
+        env=child_env(
+            APP_ENV="production",
+            SECRET_KEY="x" * 40,
+            LOG_FORMAT="json",
+            PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+            **{name: str(value) for name, value in settings.items()},
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", server.stdout.readline())
+        assert match
+        base = f"http://127.0.0.1:{match.group(1)}"
+        _get_when_up(f"{base}/healthz")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: get(f"{base}/healthz")[0], range(REQUESTS)))
+        assert statuses == [200] * REQUESTS
+        _status, _body, headers = get(f"{base}/api/greeting/v1", {"X-Request-ID": "trace-42"})
+        assert headers["X-Request-ID"] == "trace-42"
+        _status, metrics, _headers = get(f"{base}/metrics")
+    finally:
+        server.terminate()
+        _out, errors = server.communicate(timeout=30)
+
+    # The first /healthz above (waiting for the server) may have been refused: at least REQUESTS.
+    counted = re.search(
+        r'http_requests_total\{method="GET",route="/healthz",status="200"\} (\d+)', metrics
+    )
+    assert counted and int(counted.group(1)) >= REQUESTS, metrics
+    assert re.search(r'app_build_info\{version="[^"]+"\} 1\.0', metrics)
+    lines = [json.loads(line) for line in errors.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("path") == "/healthz"]
+    assert all(ACCESS_FIELDS <= set(line) for line in access), access[:1]
+    assert len({line["process"] for line in access}) == 2, "both workers answered"
+    assert int(counted.group(1)) == len(access), "the count is the sum of both workers'"
+    traced = [line for line in lines if line.get("request_id") == "trace-42"]
+    assert traced and traced[0]["path"] == "/api/greeting/v1"
+    assert any(line.get("logger") == "gunicorn.error" for line in lines), "gunicorn's own lines"
+    assert all(line.startswith("{") for line in errors.splitlines() if line.strip()), errors
+
+
+def test_metrics_can_require_a_token(make_app: Any) -> None:
+    """With METRICS_TOKEN set, /metrics answers only that bearer token."""
+    client: FlaskClient = make_app(METRICS_TOKEN="s3cret").test_client()
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused.mimetype == "application/problem+json"
+    allowed = client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+    assert allowed.status_code == 200
+    assert "http_requests_total" in allowed.get_data(as_text=True)
+
+
+def test_metrics_stay_out_of_the_spec(app: Flask, client: FlaskClient) -> None:
+    assert "/metrics" not in client.get("/openapi.json").get_json()["paths"]
+    assert app.config["LOG_FORMAT"] == "text", "text outside production, unless asked"
