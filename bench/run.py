@@ -24,6 +24,7 @@ from cookiecutter.main import cookiecutter
 
 from bench.report import Row, write_report
 from bench.servers import PYTHON, BenchError, Server, gunicorn, running, seed, wrk
+from tests.matrix import export_template
 
 ROOT = Path(__file__).resolve().parent.parent
 LIST = "/api/resources/v1?page=1&page_size=20"
@@ -57,20 +58,8 @@ DERIVED = [
 
 
 def template_files(scratch: Path) -> Path:
-    """The template's own files (what git would commit): cookiecutter copies the whole
-    directory before its pre-prompt hook, and the working tree holds .venv and build/."""
-    export = scratch / "template"
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (export / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, export / name)
-    return export
+    """The template's own files, as the tests bake them (tests.matrix.export_template)."""
+    return export_template(scratch / "template")
 
 
 def trivial_template(scratch: Path) -> Path:

@@ -22,7 +22,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from tests import dbservers, interpreters
-from tests.matrix import COSMETIC, TEMPLATE, combinations, options
+from tests.matrix import COSMETIC, combinations, export_template, options
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # The image stage's store, figures and clean-up: loaded here so that xdist's controller has them.
@@ -52,24 +52,10 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 
 @functools.cache
 def template_files() -> Path:
-    """Copy the template's own files (those git would commit) once per process, to bake from.
-
-    cookiecutter copies the whole template directory before it runs hooks/pre_prompt.py, and the
-    working tree also holds .venv and build/: hundreds of megabytes on every bake.
-    """
+    """The template's own files, copied once per process (tests.matrix.export_template)."""
     export = Path(tempfile.mkdtemp(prefix="template-"))
     atexit.register(shutil.rmtree, export, ignore_errors=True)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=TEMPLATE,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        if (TEMPLATE / name).is_file():  # a tracked file deleted in the working tree is gone
-            (export / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE / name, export / name)
-    return export
+    return export_template(export)
 
 
 def bake(output_dir: Path, answers: dict[str, Any]) -> Path:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,25 @@ COSMETIC = ("python_version", "license")
 
 # Combinations that must be refused, each with the reason: {frozenset(answer items): reason}.
 REFUSED: dict[frozenset[tuple[str, Any]], str] = {}
+
+
+def export_template(destination: Path) -> Path:
+    """Copy the template's own files (what git would commit) into destination, to bake from.
+
+    cookiecutter copies the whole template directory before it runs hooks/pre_prompt.py, and a
+    working tree also holds .venv and build/: hundreds of megabytes on every bake.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (TEMPLATE / name).is_file():  # a tracked file deleted in the working tree is gone
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, destination / name)
+    return destination
 
 
 def options(template: Path = TEMPLATE) -> dict[str, list[Any]]:

@@ -54,37 +54,48 @@ def test_a_placeholder_secret_key_stops_start_up(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_the_command_migrates_and_serves(
-    tmp_path: Path, migrated: str, settings: dict[str, Any]
-) -> None:
-    """It applies migrations, starts gunicorn, and answers HTTP on the printed port."""
-    command = [*COMMAND, "--port", "0", "--workers", "1", "--db", migrated]
+def start(
+    tmp_path: Path, database: str, settings: dict[str, Any], workers: int, **variables: str
+) -> tuple["subprocess.Popen[str]", str]:
+    """Start the command in production mode on a free port; return it and its base URL."""
     server = subprocess.Popen(
-        [*command, "--instance-path", str(tmp_path)],
+        [*COMMAND, "--port", "0", "--workers", str(workers), "--db", database],
         env=child_env(
             APP_ENV="production",
             SECRET_KEY="x" * 40,
             **{name: str(value) for name, value in settings.items()},
+            **variables,
         ),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+    assert match, line
+    return server, f"http://127.0.0.1:{match.group(1)}"
+
+
+def stop(server: "subprocess.Popen[str]") -> str:
+    """Stop the command; return what it wrote on stderr."""
+    server.terminate()
+    _out, errors = server.communicate(timeout=30)
+    return errors
+
+
+def test_the_command_migrates_and_serves(
+    tmp_path: Path, migrated: str, settings: dict[str, Any]
+) -> None:
+    """It applies migrations, starts gunicorn, and answers HTTP on the printed port."""
+    server, base = start(tmp_path, migrated, settings, workers=1, INSTANCE_PATH=str(tmp_path))
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, line
-        base = f"http://127.0.0.1:{match.group(1)}"
         body = _get_when_up(f"{base}/healthz")
         assert body == '{"status":"ok"}\n'
         assert _get_when_up(f"{base}/readyz") == '{"status":"ok"}\n'
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stdout:
-            server.stdout.close()
+        stop(server)
 
 
 def _get_when_up(url: str, attempts: int = 100) -> str:

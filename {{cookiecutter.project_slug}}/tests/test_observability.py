@@ -2,7 +2,6 @@
 
 import json
 import re
-import subprocess
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from test_cli import COMMAND, _get_when_up, child_env
+from test_cli import _get_when_up, start, stop
 
 REQUESTS = 60
 ACCESS_FIELDS = {"timestamp", "level", "request_id", "method", "path", "status", "duration_ms"}
@@ -27,26 +26,16 @@ def test_two_workers_log_json_and_sum_their_metrics(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
     """Under gunicorn with 2 workers: JSON lines (gunicorn's too) and one summed request count."""
-    command = [*COMMAND, "--port", "0", "--workers", "2", "--db", migrated]
-    server = subprocess.Popen(
-        [*command, "--instance-path", str(tmp_path)],
-        env=child_env(
-            APP_ENV="production",
-            SECRET_KEY="x" * 40,
-            LOG_FORMAT="json",
-            PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
-            **{name: str(value) for name, value in settings.items()},
-        ),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    server, base = start(
+        tmp_path,
+        migrated,
+        settings,
+        workers=2,
+        LOG_FORMAT="json",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        INSTANCE_PATH=str(tmp_path),
     )
     try:
-        assert server.stdout is not None
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", server.stdout.readline())
-        assert match
-        base = f"http://127.0.0.1:{match.group(1)}"
         _get_when_up(f"{base}/healthz")
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: get(f"{base}/healthz")[0], range(REQUESTS)))
@@ -55,8 +44,7 @@ def test_two_workers_log_json_and_sum_their_metrics(
         assert headers["X-Request-ID"] == "trace-42"
         _status, metrics, _headers = get(f"{base}/metrics")
     finally:
-        server.terminate()
-        _out, errors = server.communicate(timeout=30)
+        errors = stop(server)
 
     # The first /healthz above (waiting for the server) may have been refused: at least REQUESTS.
     counted = re.search(
