@@ -34,7 +34,7 @@ PAIRS = [
     for auth in ("none", "token", "oidc")
     for database in ("sqlite", "postgresql", "mysql")
 ]
-EXAMPLES = "15"  # per operation and phase: the run stays around 20 s per project
+EXAMPLES = "10"  # per operation and phase: the run stays around 15 s per project
 SERVE_TIMEOUT = 60
 
 # Logout revokes the token it is sent with: it gets a login of its own, so the run's token
