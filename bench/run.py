@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -94,12 +93,6 @@ def bake(template: Path, output: Path, config: Path, answers: dict[str, str]) ->
     return Path(project)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def base_env(pythonpath: Path, database: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "TEST_DATABASE"))}
     env.update(PYTHONPATH=str(pythonpath), DATABASE_URL=f"sqlite:///{database}")
@@ -123,9 +116,8 @@ def generated(project: Path, work: Path, name: str, **settings: str) -> Server:
 
 def bare(app: str, work: Path, name: str, **settings: str) -> Server:
     """The floor (or stock Flask-OIDC on it) under the same gunicorn settings."""
-    port = free_port()
     env = {**base_env(ROOT, work / f"{name}.sqlite3"), **settings}
-    return Server(gunicorn(app, port), ROOT, env, work / f"{name}.log", f"http://127.0.0.1:{port}")
+    return Server(gunicorn(app), ROOT, env, work / f"{name}.log")
 
 
 def load_provider(project: Path) -> Any:

@@ -15,6 +15,7 @@ START_TIMEOUT = 60  # seconds for a server to answer /healthz
 STOP_TIMEOUT = 15
 ROWS = 100
 WRK = ["wrk", "-t2", "-c16"]
+BOUND = re.compile(r"(?:Serving on|Listening at:) (http://[\d.:]+)")
 
 
 class BenchError(RuntimeError):
@@ -35,13 +36,12 @@ def seed(database: Path, rows: int = ROWS) -> None:
 class Server:
     """One server process: start() spawns it, ready() waits for /healthz, stop() ends it by PID.
 
-    Its URL is the `Serving on URL` line it prints (the generated command), else the one given.
+    Each binds port 0, once, before forking: its URL is the address it logs (`Serving on URL`
+    from the generated command, gunicorn's own `Listening at: URL` from the bare ones).
     """
 
-    def __init__(
-        self, command: list[str], cwd: Path, env: dict[str, str], log: Path, url: str = ""
-    ) -> None:
-        self.command, self.cwd, self.env, self.log, self.url = command, cwd, env, log, url
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
+        self.command, self.cwd, self.env, self.log, self.url = command, cwd, env, log, ""
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -54,11 +54,10 @@ class Server:
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and self.process.poll() is None:
-            found = re.search(r"Serving on (http://\S+)", self.log.read_text())
-            url = found.group(1) if found else self.url
-            if url and _answers(url + "/healthz"):
-                self.url = url
-                return url
+            found = BOUND.search(self.log.read_text())
+            if found and _answers(found.group(1) + "/healthz"):
+                self.url = found.group(1)
+                return self.url
             time.sleep(0.2)
         raise BenchError(
             f"{' '.join(self.command)} did not answer:\n{self.log.read_text()[-3000:]}"
@@ -95,9 +94,9 @@ def _answers(url: str) -> bool:
         return False
 
 
-def gunicorn(app: str, port: int) -> list[str]:
+def gunicorn(app: str) -> list[str]:
     """The floor's command: the same gunicorn settings as the generated project's."""
-    return [PYTHON, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", app]
+    return [PYTHON, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0", app]
 
 
 def wrk(url: str, seconds: float, headers: dict[str, str] | None = None) -> float:

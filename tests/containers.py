@@ -1,13 +1,17 @@
 """A container of a baked project's image, run with podman and checked from outside over HTTP.
 
 It runs with host networking on a free port (the image reads PORT), so it reaches the harness's
-database servers and test identity provider on 127.0.0.1 as a process on the machine would.
+database servers and test identity provider on 127.0.0.1 as a process on the machine would. The
+port lies below the kernel's ephemeral range, so no other test's bind(0) or outgoing connection
+takes it between the choice and the container's bind.
 Every wait is bounded; a container that does not answer fails the test with its log.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -17,12 +21,25 @@ from typing import Any
 
 import pytest
 
-from tests.dbservers import free_port
 from tests.images import RUN_FLAGS, Podman, PodmanFailed, tail
 
 READY_TIMEOUT = 60  # seconds for the entrypoint to migrate and gunicorn to answer /readyz
 STOP_TIMEOUT = 10  # seconds podman waits after SIGTERM before SIGKILL
 HTTP_TIMEOUT = 10
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def unclaimed_port() -> int:
+    """A port that binds now, from the 8000 below the ephemeral range."""
+    low = int(EPHEMERAL.read_text().split()[0]) if EPHEMERAL.exists() else 32768
+    for port in random.sample(range(low - 8000, low), 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low - 8000}..{low - 1}")
 
 
 @dataclass
@@ -58,7 +75,7 @@ class Container:
     env: dict[str, str]
     env_file: Path | None = None
     volume: str | None = None
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=unclaimed_port)
 
     @property
     def url(self) -> str:

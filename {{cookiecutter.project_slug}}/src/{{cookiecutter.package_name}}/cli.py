@@ -3,7 +3,6 @@
 import argparse
 import logging.config
 import os
-import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -73,13 +72,6 @@ class Server(BaseApplication):
         return self.application
 
 
-def free_port(host: str) -> int:
-    """Ask the kernel for a free port, for --port 0."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 def prepare(app: Flask) -> None:
     """Bring the database schema up to date."""
     with app.app_context():
@@ -101,6 +93,12 @@ def share_metrics(argv: Sequence[str] | None) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
     again = sys.argv[1:] if argv is None else list(argv)
     os.execv(sys.executable, [sys.executable, "-m", "{{ cookiecutter.package_name }}.cli", *again])
+
+
+def announce(server: Arbiter) -> None:
+    """Print the address gunicorn bound (with --port 0, the one the kernel chose)."""
+    for listener in server.LISTENERS:
+        print(f"Serving on {listener} (docs: /docs)", flush=True)
 
 
 def worker_exited(server: Arbiter, worker: Worker) -> None:
@@ -125,14 +123,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.config.dictConfig(log_config)
     if not args.no_migrate:
         prepare(app)
-    port = args.port or free_port(args.host)
-    print(f"Serving on http://{args.host}:{port} (docs: /docs)", flush=True)
     options = {
-        "bind": f"{args.host}:{port}",
+        # Port 0: gunicorn binds the kernel's choice once, before forking, and announce() names it.
+        "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
         # Newer gunicorn opens a control socket under ~/.gunicorn; the API needs none.
         "control_socket_disable": True,
         "logconfig_dict": log_config,
+        "when_ready": announce,
         "child_exit": worker_exited,
     }
     Server(app, options).run()
