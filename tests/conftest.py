@@ -37,6 +37,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"matrix: {len(combos)} combinations ({product} full product, {sweeps} cosmetic sweeps)"
 
 
+# The longest single checks start first, so neither xdist worker begins one while the other
+# runs out of work (the tail of a run is otherwise one of them, on one core).
+FIRST = ("test_fresh_install_passes_on_its_python", "test_upgrade_script_merges_a_release")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.name.startswith(FIRST))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Keep cookiecutter's replay and clone directories out of the user's home."""
@@ -146,6 +155,11 @@ def project_env(project: Path, database_url: str | None) -> dict[str, str]:
         if key not in {"DATABASE_URL", "TEST_DATABASE_URL", "APP_CONFIG_FILE", "PYTHONPATH"}
     }
     env["PYTHONPATH"] = str(project / "src")
+    # Its own root for pytest's temporary directories: pytest deletes all but the newest three
+    # under the root at the end of a run, and the shared one holds every other suite's.
+    temproot = project.parent / "pytest-temp"
+    temproot.mkdir(exist_ok=True)
+    env["PYTEST_DEBUG_TEMPROOT"] = str(temproot)
     if database_url:
         env["TEST_DATABASE_URL"] = database_url
         env["DATABASE_URL"] = database_url
