@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import uuid4
 
-from flask import Response, current_app
+from flask import Response, current_app, g
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -21,7 +21,7 @@ from flask_jwt_extended import (
     get_jwt,
     verify_jwt_in_request,
 )
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 
 from ...errors import problem_for_http_exception
 from ...extensions import db
@@ -130,10 +130,17 @@ def authenticate() -> Identity:
     return Identity(subject=user.username, name=user.username, scopes=granted & user.scope_set)
 
 
-@jwt.user_lookup_loader
-def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User | None:
-    """The token's user; None (so 401) once it is deleted or disabled."""
-    return db.session.scalar(select(User).where(User.username == jwt_payload["sub"], User.active))
+# A family's state: how many tokens it holds, and how many of them are revoked. Built once.
+_FAMILY = bindparam("family")
+_TOKENS = select(func.count()).where(RefreshToken.family == _FAMILY).scalar_subquery()
+_REVOKED = (
+    select(func.count(RefreshToken.revoked_at))
+    .where(RefreshToken.family == _FAMILY)
+    .scalar_subquery()
+)
+_STATE = select(_TOKENS, _REVOKED)
+# An access token's user with its family's state: one query for every authenticated request.
+_CALLER = select(User, _TOKENS, _REVOKED).where(User.username == bindparam("username"), User.active)
 
 
 @jwt.token_in_blocklist_loader
@@ -142,21 +149,35 @@ def _is_revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> bool
 
     A family is live while it has tokens and none is revoked; its tokens are purged only
     after they expire, and an access token never outlives the refresh tokens issued with it.
+    An access token's user is read in the same query and kept for _load_user, which
+    flask-jwt-extended calls next.
     """
     family = jwt_payload.get(FAMILY_CLAIM)
     if not isinstance(family, str):
         return True
-    total, revoked = db.session.execute(
-        select(func.count(), func.count(RefreshToken.revoked_at)).where(
-            RefreshToken.family == family
-        )
-    ).one()
+    if jwt_payload["type"] == "access":
+        caller = db.session.execute(
+            _CALLER, {"username": jwt_payload["sub"], "family": family}
+        ).first()
+        if caller is not None:
+            g.token_user, total, revoked = caller
+            return bool(total == 0 or revoked > 0)
+    # No such active user (_load_user refuses it next), or a refresh token.
+    total, revoked = db.session.execute(_STATE, {"family": family}).one()
     if total == 0 or revoked > 0:
         return True
     if jwt_payload["type"] == "refresh":
         known = select(RefreshToken.id).where(RefreshToken.jti == jwt_payload["jti"])
         return db.session.scalar(known) is None
     return False
+
+
+@jwt.user_lookup_loader
+def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User | None:
+    """The token's user; None (so 401) once it is deleted or disabled."""
+    if (user := g.pop("token_user", None)) is not None:
+        return cast(User, user)
+    return db.session.scalar(select(User).where(User.username == jwt_payload["sub"], User.active))
 
 
 # flask-jwt-extended answers its errors with its own JSON, from Flask error handlers where
