@@ -4,7 +4,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, session
+from flask.sessions import NullSession
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -69,6 +70,13 @@ def test_app_version_can_be_stamped(make_app: MakeApp, monkeypatch: pytest.Monke
     monkeypatch.setenv("APP_VERSION", "2024.1-build7")
     app = make_app()
     assert app.test_client().get("/healthz").headers["X-App-Version"] == "2024.1-build7"
+
+
+def test_no_request_opens_a_cookie_session(app: Flask, client: FlaskClient) -> None:
+    """The API is stateless: no Set-Cookie, and flask.session is the read-only null session."""
+    assert "Set-Cookie" not in client.get("/healthz", headers={"Cookie": "session=x"}).headers
+    with app.test_request_context("/healthz"):
+        assert isinstance(session._get_current_object(), NullSession)  # type: ignore[attr-defined]
 
 
 def test_a_request_id_is_echoed(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,4 +1,5 @@
-"""Request handling every route shares: request ids, version header, JSON bodies, proxies."""
+"""Request handling every route shares: request ids, version header, JSON bodies, proxies,
+and no cookie sessions."""
 
 import re
 import time
@@ -6,8 +7,9 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -56,9 +58,24 @@ class JSONProvider(DefaultJSONProvider):
         return data
 
 
+class NoSessions(SessionInterface):
+    """The API is stateless (callers send bearer tokens): no request opens a cookie session.
+
+    Flask would otherwise build a signing serializer on every request once SECRET_KEY is set;
+    `flask.session` is a read-only null session instead.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        return None
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Never called: Flask saves no null session."""
+
+
 def init_app(app: Flask) -> None:
     """Install the hooks and, behind reverse proxies, trust their X-Forwarded-* headers."""
     app.json = JSONProvider(app)
+    app.session_interface = NoSessions()
     app.wsgi_app = IgnoreTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
     proxies = app.config["PROXY_FIX_COUNT"]
     if proxies:

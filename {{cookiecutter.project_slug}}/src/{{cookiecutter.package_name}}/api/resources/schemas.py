@@ -44,7 +44,7 @@ class PageArgsSchema(ma.Schema):
 
 
 class ResourcePageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ResourceSchema))
+    items = ma.fields.Nested(ResourceSchema, many=True)
     total = ma.fields.Integer(metadata={"description": "Number of resources in all pages"})
     page = ma.fields.Integer()
     page_size = ma.fields.Integer()
