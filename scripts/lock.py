@@ -3,7 +3,7 @@
 Generation stays offline: the locks are resolved here, by a maintainer, and stored in
 templates/locks/.
 A project's dependencies depend only on its auth and database answers, so there is one runtime
-lock (requirements.lock) and one with the dev extra (requirements-dev.lock) per pair, resolved
+lock (requirements.txt) and one with the dev extra (requirements-dev.txt) per pair, resolved
 once for every Python the template offers (uv's universal resolution, from 3.11 up).
 """
 
@@ -25,7 +25,7 @@ REFRESH = "make lock (in the project template)"
 
 
 def lock_name(auth: str, database: str, dev: bool) -> str:
-    """The file in locks/ for a pair; the template's requirements*.lock include it by this name."""
+    """The file in locks/ for a pair; the template's requirements*.txt include it by this name."""
     return f"{auth}-{database}{'-dev' if dev else ''}.txt"
 
 

@@ -14,6 +14,7 @@ order; in a block, `export NAME=value` lines are the job's own environment (GitH
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shlex
 import shutil
@@ -374,6 +375,41 @@ def test_gitlab_ci(
     services = pipeline["test"].get("services", [])
     images = {service if isinstance(service, str) else service["name"] for service in services}
     assert images == DATABASE_IMAGES[combo["database"]]
+
+
+# The ecosystems the update bots watch, by the docker answer: requirements, CI, base image.
+DEPENDABOT = {True: {"pip", "github-actions", "docker"}, False: {"pip", "github-actions"}}
+RENOVATE = {True: {"pip_requirements", "pep621", "gitlabci", "dockerfile"}}
+RENOVATE[False] = RENOVATE[True] - {"dockerfile"}
+
+
+@pytest.mark.parametrize("combo", GITHUB, ids=ids(GITHUB))
+def test_dependabot(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], outcomes: Path
+) -> None:
+    """Dependabot's config fits its schema and watches the hashed requirements (pip reads
+    requirements*.txt), the actions and, with docker, the base image, from the root."""
+    project = baked(combo)
+    path = project / ".github/dependabot.yml"
+    schema(outcomes, "vendor.dependabot", path)
+    updates = load(path)["updates"]
+    assert {update["package-ecosystem"] for update in updates} == DEPENDABOT[combo["docker"]]
+    assert {update["directory"] for update in updates} == {"/"}
+    assert (project / "requirements.txt").is_file() and (project / "requirements-dev.txt").is_file()
+    assert not (project / "renovate.json").exists()
+
+
+@pytest.mark.parametrize("combo", GITLAB, ids=ids(GITLAB))
+def test_renovate(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path], outcomes: Path
+) -> None:
+    """Renovate's config fits its schema and enables the managers of the requirements files,
+    pyproject.toml, the pipeline and, with docker, the Dockerfile; nothing for GitHub."""
+    project = baked(combo)
+    path = project / "renovate.json"
+    schema(outcomes, "vendor.renovate", path)
+    assert set(json.loads(path.read_text())["enabledManagers"]) == RENOVATE[combo["docker"]]
+    assert not (project / ".github").exists()
 
 
 @pytest.mark.parametrize("combo", WITH_CI, ids=ids(WITH_CI))

@@ -1,7 +1,7 @@
 """Every combination ships hash-pinned locks that satisfy what its pyproject.toml declares.
 
 The locks are resolved by `make lock` (scripts/lock.py) and stored in templates/locks/; baking
-copies the pair's into requirements.lock and requirements-dev.lock, offline.
+copies the pair's into requirements.txt and requirements-dev.txt, offline.
 """
 
 from __future__ import annotations
@@ -71,11 +71,11 @@ def test_every_auth_and_database_pair_has_its_locks() -> None:
 def test_baked_locks_satisfy_the_declared_dependencies(
     combo: dict[str, Any], tmp_path: Path
 ) -> None:
-    """requirements.lock pins every runtime dependency; requirements-dev.lock the dev extra too."""
+    """requirements.txt pins every runtime dependency; requirements-dev.txt the dev extra too."""
     project = bake(tmp_path, combo)
     declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-    runtime = (project / "requirements.lock").read_text()
-    development = (project / "requirements-dev.lock").read_text()
+    runtime = (project / "requirements.txt").read_text()
+    development = (project / "requirements-dev.txt").read_text()
     assert runtime == (LOCKS / lock_name(combo["auth"], combo["database"], False)).read_text()
     assert_satisfies(runtime, declared["dependencies"])
     assert_satisfies(development, declared["dependencies"])
