@@ -40,6 +40,7 @@ SETTINGS: Settings = {
     "LOG_LEVEL": (str, "INFO"),
     "LOG_FORMAT": (str, ""),  # text or json; unset: json in production, text elsewhere
     "METRICS_TOKEN": (str, ""),
+    "SENTRY_DSN": (str, ""),
     "SQLALCHEMY_ECHO": (parse_bool, False),
 }
 

@@ -1,17 +1,21 @@
-"""Logs and metrics, one concern: the access log, JSON or text lines, and Prometheus at /metrics.
+"""Logs, metrics and error reports, one concern: the access log, JSON or text lines, Prometheus at
+/metrics, and Sentry when SENTRY_DSN is set.
 
 Every log line can carry the request id (a filter reads it from the request being served), so an
 access line and the application's own lines of one request join up. Metrics are counted per
 route template and status; under gunicorn they are written to PROMETHEUS_MULTIPROC_DIR by each
-worker and summed when /metrics is read (prometheus-client's multiprocess mode).
+worker and summed when /metrics is read (prometheus-client's multiprocess mode). Sentry's logging
+integration reports every ERROR line, so the unexpected exception errors.py logs (a 500) is sent
+with its request id as a tag; a 4xx logs no error and sends nothing.
 """
 
 import hmac
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+import sentry_sdk
 from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,7 +26,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from sentry_sdk.integrations.flask import FlaskIntegration
 from werkzeug.exceptions import Unauthorized
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 access_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".access")
 
@@ -37,6 +45,9 @@ REQUESTS = Counter(
 LATENCY = Histogram(
     "http_request_duration_seconds", "Time to answer", ["method", "route"], registry=None
 )
+# Request parts that never leave for the error tracker, whatever the SDK's defaults.
+PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+
 BUILD = Gauge(
     "app_build_info", "The running version", ["version"], multiprocess_mode="max", registry=None
 )
@@ -82,10 +93,35 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    """Record every answer (access log, metrics) and serve /metrics, outside the OpenAPI spec."""
+    """Record every answer (access log, metrics), serve /metrics outside the OpenAPI spec, and
+    report errors to Sentry when SENTRY_DSN is set."""
+    if app.config["SENTRY_DSN"]:
+        sentry_sdk.init(
+            dsn=app.config["SENTRY_DSN"],
+            release=app.config["API_VERSION"],
+            environment=app.config["APP_ENV"],
+            integrations=[FlaskIntegration()],
+            max_request_body_size="never",  # and, by default, no personal data
+            before_send=scrub,
+        )
     BUILD.labels(app.config["API_VERSION"]).set(1)
     app.after_request(_record)
     app.add_url_rule("/metrics", "metrics", _metrics)
+
+
+def scrub(event: "Event", hint: "Hint") -> "Event":
+    """Tag an error report with the request id; drop the body, cookies and credentials."""
+    details = event.get("request")
+    if details:
+        details.pop("data", None)
+        details.pop("cookies", None)
+        headers = cast(dict[str, str], details.get("headers") or {})
+        details["headers"] = {
+            name: value for name, value in headers.items() if name.lower() not in PRIVATE_HEADERS
+        }
+    if has_request_context() and "request_id" in g:
+        event.setdefault("tags", {})["request_id"] = g.request_id
+    return event
 
 
 def _record(response: Response) -> Response:

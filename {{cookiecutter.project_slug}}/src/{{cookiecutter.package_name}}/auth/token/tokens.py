@@ -21,7 +21,7 @@ from flask_jwt_extended import (
     get_jwt,
     verify_jwt_in_request,
 )
-from sqlalchemy import CursorResult, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, CursorResult, bindparam, delete, func, select, update
 
 from ...errors import problem_for_http_exception
 from ...extensions import db
@@ -131,7 +131,7 @@ def authenticate() -> Identity:
 
 
 # A family's state: how many tokens it holds, and how many of them are revoked. Built once.
-_FAMILY = bindparam("family")
+_FAMILY: BindParameter[str] = bindparam("family")
 _TOKENS = select(func.count()).where(RefreshToken.family == _FAMILY).scalar_subquery()
 _REVOKED = (
     select(func.count(RefreshToken.revoked_at))
