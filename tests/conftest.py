@@ -117,6 +117,24 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dbserve
     yield from _server("mysql", tmp_path_factory.mktemp("mariadb"))
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    """A Redis server's URL for the suites that share state through one (TEST_REDIS_URL).
+
+    Missing redis-server: a failure under CI=true; elsewhere None, and the generated tests
+    that need it skip with the reason.
+    """
+    try:
+        server = dbservers.start_redis(tmp_path_factory.mktemp("redis"))
+    except dbservers.ServerUnavailable as missing:
+        if IN_CI:
+            pytest.fail(f"CI=true and {missing}", pytrace=False)
+        yield None
+        return
+    with server:
+        yield server.url()
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> Any:
     """Return a function giving a fresh database URL for a combination's database answer."""
@@ -147,8 +165,11 @@ def run(
     return result.stdout
 
 
-def project_env(project: Path, database_url: str | None) -> dict[str, str]:
-    """The environment a generated suite runs in: the shared venv, the project's source."""
+def project_env(
+    project: Path, database_url: str | None, redis_url: str | None = None
+) -> dict[str, str]:
+    """The environment a generated suite runs in: the shared venv, the project's source, and
+    the harness's servers."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -160,6 +181,9 @@ def project_env(project: Path, database_url: str | None) -> dict[str, str]:
     temproot = project.parent / "pytest-temp"
     temproot.mkdir(exist_ok=True)
     env["PYTEST_DEBUG_TEMPROOT"] = str(temproot)
+    env.pop("TEST_REDIS_URL", None)
+    if redis_url:
+        env["TEST_REDIS_URL"] = redis_url
     if database_url:
         env["TEST_DATABASE_URL"] = database_url
         env["DATABASE_URL"] = database_url

@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL and MariaDB servers for the template's test suite.
+"""Throwaway PostgreSQL, MariaDB and Redis servers for the template's test suite.
 
 The template generates projects that talk to PostgreSQL or MySQL, and their test suites must run
 against those real databases: SQLite hides type, constraint, transaction and migration
@@ -28,6 +28,9 @@ Typical use::
     url = server.new_database("app_tests")   # a SQLAlchemy URL
     ...
     server.stop()
+
+Redis (``start_redis``) runs the same way, without persistence; its ``url()`` names database 0,
+and its users keep apart by key prefix.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 import psycopg
 import pymysql  # type: ignore[import-untyped]
@@ -66,6 +69,7 @@ SOCKET_DIR_MAX_LEN = 80  # unix socket paths are limited to ~107 bytes
 
 POSTGRES_INSTALL_HINT = "apt-get install -y postgresql"
 MARIADB_INSTALL_HINT = "apt-get install -y mariadb-server"
+REDIS_INSTALL_HINT = "apt-get install -y redis-server"
 
 _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -145,11 +149,9 @@ def find_mariadb_binaries(search_path: str | None = None) -> MariaDBBinaries:
 
 
 @dataclass(eq=False)
-class DatabaseServer(ABC):
-    """A server we started; ``new_database()`` hands out fresh databases as SQLAlchemy URLs."""
+class ServerProcess:
+    """A server process we started on 127.0.0.1:``port``, stopped by its PID."""
 
-    kind: ClassVar[Kind]
-    user: ClassVar[str]  # a superuser that logs in over TCP without a password
     stop_signal: ClassVar[signal.Signals]
 
     port: int
@@ -166,6 +168,38 @@ class DatabaseServer(ABC):
     @property
     def running(self) -> bool:
         return self.process.poll() is None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop the server by PID (signal, bounded wait, then SIGKILL); safe to call twice.
+
+        Removes only the private directories it created itself (``owned_dirs``), never
+        anything in ``base_dir``.
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(self.stop_signal)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        for directory in self.owned_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+        self.owned_dirs.clear()
+        _RUNNING.discard(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@dataclass(eq=False)
+class DatabaseServer(ServerProcess, ABC):
+    """A database server; ``new_database()`` hands out fresh databases as SQLAlchemy URLs."""
+
+    kind: ClassVar[Kind]
+    user: ClassVar[str]  # a superuser that logs in over TCP without a password
 
     @abstractmethod
     def url(self, database: str) -> str:
@@ -188,30 +222,6 @@ class DatabaseServer(ABC):
 
     @abstractmethod
     def _recreate_database(self, name: str) -> None: ...
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Stop the server by PID (signal, bounded wait, then SIGKILL); safe to call twice.
-
-        Removes only the private directories it created itself (``owned_dirs``), never
-        anything in ``base_dir``.
-        """
-        if self.process.poll() is None:
-            self.process.send_signal(self.stop_signal)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
-        for directory in self.owned_dirs:
-            shutil.rmtree(directory, ignore_errors=True)
-        self.owned_dirs.clear()
-        _RUNNING.discard(self)
-
-    def __enter__(self) -> DatabaseServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 @dataclass(eq=False)
@@ -257,6 +267,15 @@ class MariaDBServer(DatabaseServer):
                 )
         finally:
             conn.close()
+
+
+@dataclass(eq=False)
+class RedisServer(ServerProcess):
+    stop_signal: ClassVar[signal.Signals] = signal.SIGTERM  # shuts down (nothing to save)
+
+    def url(self, index: int = 0) -> str:
+        """redis-py / Flask-Limiter URL of database ``index``."""
+        return f"redis://{HOST}:{self.port}/{index}"
 
 
 def safe_database_name(text: str, prefix: str = "db_") -> str:
@@ -377,6 +396,29 @@ def start_mariadb(base_dir: Path, *, binaries: MariaDBBinaries | None = None) ->
     server = MariaDBServer(port, process, data_dir, log_path, time.monotonic() - began, owned)
     _RUNNING.add(server)
     return server
+
+
+def start_redis(base_dir: Path, *, search_path: str | None = None) -> RedisServer:
+    """Start a Redis server under ``base_dir`` (a fresh directory), with no persistence."""
+    began = time.monotonic()
+    binary = shutil.which("redis-server", path=search_path)
+    if binary is None:
+        where = search_path if search_path is not None else os.environ.get("PATH", "")
+        raise ServerUnavailable(f"redis-server not found on {where}; {REDIS_INSTALL_HINT}")
+    data_dir = base_dir / "redis-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    def command(port: int) -> list[str]:
+        where = ["--port", str(port), "--bind", HOST, "--dir", str(data_dir)]
+        return [binary, *where, "--save", "", "--appendonly", "no", "--logfile", ""]
+
+    log_path = base_dir / "redis.log"
+    process, port = _start_on_free_port(
+        "Redis", command, _redis_data_directory, data_dir, log_path, {"cwd": base_dir}
+    )
+    redis = RedisServer(port, process, data_dir, log_path, time.monotonic() - began)
+    _RUNNING.add(redis)
+    return redis
 
 
 def free_port() -> int:
@@ -548,6 +590,23 @@ def _mariadb_data_directory(port: int) -> Path | None:
     return Path(row[0]) if row else None
 
 
+def _redis_data_directory(port: int) -> Path | None:
+    """The server's working directory (CONFIG GET dir), in Redis' own protocol."""
+    try:
+        with socket.create_connection((HOST, port), timeout=1) as sock:
+            sock.sendall(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n")
+            reply = b""
+            while reply.count(b"\r\n") < 5:  # *2, $3, dir, $N, the path
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return None
+                reply += chunk
+    except OSError:
+        return None
+    parts = reply.split(b"\r\n")
+    return Path(parts[4].decode()) if parts[0] == b"*2" else None
+
+
 def _postgres_system_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam("postgres")
@@ -596,7 +655,7 @@ def _int_or(text: str, default: int) -> int:
     return int(text) if text.isdigit() else default
 
 
-_RUNNING: set[DatabaseServer] = set()
+_RUNNING: set[ServerProcess] = set()
 
 
 @atexit.register

@@ -1,7 +1,7 @@
 """The throwaway database servers really start, hand out isolated databases and stop.
 
-No mocks: these start real PostgreSQL and MariaDB servers. Without the binaries the tests skip
-with the install command, except under CI=true, where they fail (CI installs the servers).
+No mocks: these start real PostgreSQL, MariaDB and Redis servers. Without the binaries the tests
+skip with the install command, except under CI=true, where they fail (CI installs the servers).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from tests.dbservers import (
     MARIADB_INSTALL_HINT,
     POSTGRES_INSTALL_HINT,
+    REDIS_INSTALL_HINT,
     DatabaseServer,
     ServerUnavailable,
     find_mariadb_binaries,
@@ -24,6 +26,7 @@ from tests.dbservers import (
     safe_database_name,
     start_mariadb,
     start_postgresql,
+    start_redis,
 )
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -171,3 +174,34 @@ def test_safe_database_name_is_valid_stable_and_distinct() -> None:
     for name in (safe_database_name(long_a), safe_database_name("---")):
         assert len(name) <= 63
         assert name.startswith("db_")
+
+
+def test_redis_serves_and_stops(tmp_path: Path) -> None:
+    """A fresh Redis on a free port of 127.0.0.1 stores and reads a key, and stops by its PID."""
+    try:
+        server = start_redis(tmp_path)
+    except ServerUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"CI must provide the database servers: {exc}")
+        pytest.skip(str(exc))
+    assert server.url() == f"redis://127.0.0.1:{server.port}/0"
+    client = redis.Redis.from_url(server.url(), socket_timeout=5)
+    client.set("key", "value")
+    assert client.get("key") == b"value"
+    client.close()
+    pid, port = server.pid, server.port
+
+    server.stop()
+    server.stop()  # idempotent
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not port_is_open(port)
+
+
+def test_missing_redis_names_the_package(tmp_path: Path) -> None:
+    with pytest.raises(ServerUnavailable) as raised:
+        start_redis(tmp_path, search_path=str(tmp_path))
+    message = str(raised.value)
+    assert REDIS_INSTALL_HINT in message and str(tmp_path) in message
+    assert "\n" not in message

@@ -140,6 +140,11 @@ def baked(outcomes: Path) -> Callable[[dict[str, Any]], Path]:
     return get
 
 
+def ci_images(combo: dict[str, Any]) -> set[str]:
+    """The CI test job's services: the database's, and Redis for the token backend's limiter."""
+    return DATABASE_IMAGES[combo["database"]] | ({"redis:7"} if combo["auth"] == "token" else set())
+
+
 def load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -360,7 +365,7 @@ def test_github_workflow(
     }
     assert versions == {python_version(combo)}
     images = {service["image"] for job in jobs for service in job.get("services", {}).values()}
-    assert images == DATABASE_IMAGES[combo["database"]]
+    assert images == ci_images(combo)
 
 
 @pytest.mark.parametrize("combo", GITLAB, ids=ids(GITLAB))
@@ -374,7 +379,7 @@ def test_gitlab_ci(
     assert pipeline["default"]["image"] == f"python:{python_version(combo)}-slim"
     services = pipeline["test"].get("services", [])
     images = {service if isinstance(service, str) else service["name"] for service in services}
-    assert images == DATABASE_IMAGES[combo["database"]]
+    assert images == ci_images(combo)
 
 
 # The ecosystems the update bots watch, by the docker answer: requirements, CI, base image.

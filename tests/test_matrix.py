@@ -85,7 +85,11 @@ def test_bake_is_clean(combo: dict[str, Any], tmp_path: Path, outcomes: Path) ->
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=IDS)
 def test_generated_suite_passes(
-    combo: dict[str, Any], tmp_path: Path, database_url: Any, outcomes: Path
+    combo: dict[str, Any],
+    tmp_path: Path,
+    database_url: Any,
+    redis_url: str | None,
+    outcomes: Path,
 ) -> None:
     """Migrations apply with no drift and the project's own tests pass on its database."""
     project = bake(tmp_path, combo)
@@ -93,7 +97,7 @@ def test_generated_suite_passes(
     def suite() -> None:
         url = database_url(combo["database"], combination_id(combo))
         # A developer's shell: production settings (an IdP, a strong JWT key) are not needed.
-        env = {**project_env(project, url), "APP_ENV": "development"}
+        env = {**project_env(project, url, redis_url), "APP_ENV": "development"}
         if url is None:  # SQLite: migrate a file of its own, as `flask db upgrade` would
             env["DATABASE_URL"] = "sqlite:///" + str(tmp_path / "migrate.sqlite3")
         flask = [PYTHON, "-m", "flask", "--app", "my_flask_api", "db"]
@@ -162,7 +166,7 @@ FRESH_INSTALLS = fresh_installs()
     ids=[f"python{combo['python_version']}-{combo['database']}" for combo in FRESH_INSTALLS],
 )
 def test_fresh_install_passes_on_its_python(
-    combo: dict[str, Any], tmp_path: Path, database_url: Any
+    combo: dict[str, Any], tmp_path: Path, database_url: Any, redis_url: str | None
 ) -> None:
     """On the Python it targets, installed from its own pyproject.toml, it passes suite and lint."""
     version, database = combo["python_version"], combo["database"]
@@ -177,7 +181,7 @@ def test_fresh_install_passes_on_its_python(
     reported = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], tmp_path)
     assert reported.strip() == version
     run([UV, "pip", "install", "--quiet", "--python", python, ".[dev]"], project)
-    env = project_env(project, url)
+    env = project_env(project, url, redis_url)
     del env["PYTHONPATH"]  # the installed package only
     # As a new user would, with no DATABASE_URL on SQLite: the default file in the instance folder.
     run([str(venv / "bin" / "flask"), "--app", "my_flask_api", "db", "upgrade"], project, env)

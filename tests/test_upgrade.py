@@ -189,7 +189,7 @@ def test_cruft_update_brings_a_release_into_an_edited_project(
 
 
 def test_upgrade_script_merges_a_release_into_an_edited_project(
-    releases: Path, tmp_path: Path
+    releases: Path, tmp_path: Path, redis_url: str | None
 ) -> None:
     """It starts the template branch, merges the release, keeps the user's work; tests pass."""
     project = cookiecutter_bake(releases, tmp_path)
@@ -222,7 +222,7 @@ def test_upgrade_script_merges_a_release_into_an_edited_project(
     assert "uncommitted changes" in dirty.stderr
     (project / "scratch.txt").unlink()
 
-    env = {**project_env(project, None), "APP_ENV": "development"}
+    env = {**project_env(project, None, redis_url), "APP_ENV": "development"}
     env["DATABASE_URL"] = "sqlite:///" + str(tmp_path / "migrate.sqlite3")
     run([PYTHON, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy"), "scripts"], project, env)
     for command in ("upgrade", "check"):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,18 @@ def test_the_command_migrates_and_serves(
         assert _get_when_up(f"{base}/readyz") == '{"status":"ok"}\n'
     finally:
         stop(server)
+
+
+def until_every_worker_answers(base: str, metrics_dir: Path, workers: int = 2) -> int:
+    """GET /healthz in concurrent batches until each worker has counted one (its metric file
+    in PROMETHEUS_MULTIPROC_DIR): gunicorn binds before its workers boot. Return how many."""
+    sent = 0
+    while len(list(metrics_dir.glob("counter_*.db"))) < workers and sent < 1200:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: _get_when_up(f"{base}/healthz"), range(60)))
+        assert statuses == ['{"status":"ok"}\n'] * 60
+        sent += 60
+    return sent
 
 
 def _get_when_up(url: str, attempts: int = 100) -> str:

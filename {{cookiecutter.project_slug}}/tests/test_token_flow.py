@@ -1,7 +1,15 @@
 """The token flow end to end: log in, use, refresh, reuse, log out, and every refusal."""
 
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from {{ cookiecutter.package_name }}.auth.token.models import User
 from {{ cookiecutter.package_name }}.extensions import db
+from test_cli import start, stop, until_every_worker_answers
 
 from auth_token import LOGIN, PASSWORD, AuthActions, bearer
 
@@ -19,6 +28,8 @@ MakeApp = Callable[..., Flask]
 ME = "/api/auth/v1/me"
 REFRESH = "/api/auth/v1/refresh"
 LOGOUT = "/api/auth/v1/logout"
+# A Redis the tests may write to (the template's harness starts one; see the README's CI section).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 def assert_refused(response: TestResponse, status: int = 401) -> None:
@@ -251,3 +262,46 @@ def test_logins_are_rate_limited_per_address(make_app: MakeApp) -> None:
         LOGIN, json={"username": "e", "password": "x"}, environ_base={"REMOTE_ADDR": "192.0.2.7"}
     )
     assert elsewhere.status_code == 401
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set: no Redis to share counts")
+def test_the_login_limit_counts_across_workers(
+    tmp_path: Path, migrated: str, settings: dict[str, Any]
+) -> None:
+    """With RATELIMIT_STORAGE_URI on Redis, two gunicorn workers let 4 attempts through in all,
+    not 4 each as with memory://."""
+    shared = {
+        **settings,
+        "LOGIN_RATE_LIMIT": "4 per minute",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,  # this run's counts only
+    }
+    server, base = start(
+        tmp_path,
+        migrated,
+        shared,
+        workers=2,
+        LOG_FORMAT="json",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        INSTANCE_PATH=str(tmp_path),
+    )
+    body = json.dumps({"username": "mallory", "password": "Guess-number-1"}).encode()
+
+    def attempt(_: int) -> int:
+        request = urllib.request.Request(base + LOGIN, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    try:
+        until_every_worker_answers(base, tmp_path)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(attempt, range(24)))
+    finally:
+        errors = stop(server)
+    assert sorted(statuses) == [401] * 4 + [429] * 20
+    lines = [json.loads(line) for line in errors.splitlines() if line.startswith("{")]
+    answered_by = {line["process"] for line in lines if line.get("path") == LOGIN}
+    assert len(answered_by) == 2, "both workers answered logins"

@@ -56,6 +56,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "PASSWORD_REQUIRED_CLASSES": (parse_classes, "lower,upper,digit"),
     "LOGIN_RATE_LIMIT": (rate_limit, "5 per minute"),
     "RATELIMIT_STORAGE_URI": (str, "memory://"),
+    "RATELIMIT_KEY_PREFIX": (str, ""),
     # argon2id cost: RFC 9106's second recommendation (argon2-cffi's default).
     "ARGON2_TIME_COST": (positive_int, 3),
     "ARGON2_MEMORY_COST": (argon2_memory, 64 * 1024),
