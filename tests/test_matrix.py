@@ -111,9 +111,9 @@ def test_generated_suite_passes(
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=IDS)
 def test_bake_is_deterministic_and_replayable(combo: dict[str, Any], tmp_path: Path) -> None:
-    """The same answers bake an identical tree, and .cookiecutter.json replays it."""
+    """Replaying .cookiecutter.json (the same answers, baked again through the command line)
+    gives an identical tree, but for the fresh secret."""
     first = bake(tmp_path / "first", combo)
-    second = bake(tmp_path / "second", combo)
     replayed_dir = tmp_path / "replayed"
     command = [PYTHON, "-m", "cookiecutter", "--replay-file", str(first / ".cookiecutter.json")]
     subprocess.run(
@@ -124,9 +124,8 @@ def test_bake_is_deterministic_and_replayable(combo: dict[str, Any], tmp_path: P
     )
     replayed = replayed_dir / first.name
 
-    assert_same_tree(first, second)
     assert_same_tree(first, replayed)
-    assert (first / ".env").read_text() != (second / ".env").read_text()
+    assert (first / ".env").read_text() != (replayed / ".env").read_text()
 
 
 def assert_same_tree(left: Path, right: Path) -> None:

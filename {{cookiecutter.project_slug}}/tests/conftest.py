@@ -1,7 +1,6 @@
 """Fixtures: an app on the test database, its client and CLI runner, sample data."""
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,12 @@ from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
 from client_cli import ClientCLI
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.config import default_database_url
 from {{ cookiecutter.package_name }}.extensions import db
+from serving import serving
 {%- if cookiecutter.auth != "none" %}
 
 # The backend's fixtures: auth (tokens for any caller) and auth_settings (app config).
@@ -152,13 +151,8 @@ def served(
     app = _create(migrated, tmp_path_factory.mktemp("served"), config)
     if backend:
         backend.prepare(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
     _empty(app)
 
 

@@ -3,16 +3,15 @@
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from client_cli import ClientCLI
 from {{ cookiecutter.package_name }}.client.cli import backend
+from serving import serving
 from test_cli import child_env
 
 
@@ -114,13 +113,8 @@ def broken_server() -> Iterator[str]:
     def answer(request: Request) -> Response:
         return next(v for k, v in ANSWERS.items() if request.path.startswith(k))
 
-    server = make_server("127.0.0.1", 0, answer, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serving(answer) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

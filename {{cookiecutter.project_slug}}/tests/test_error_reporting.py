@@ -3,7 +3,6 @@ id and without credentials; a 4xx sends nothing. The DSN points at a local recor
 
 import gzip
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,8 +11,8 @@ from typing import Any
 import pytest
 import sentry_sdk
 from flask import Flask
-from werkzeug.serving import make_server
 
+from serving import serving
 from test_errors import assert_problem
 
 
@@ -48,17 +47,12 @@ def recorder() -> Iterator[Recorder]:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b"{}"]
 
-    server = make_server("127.0.0.1", 0, receive, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
-    thread.start()
-    try:
-        yield Recorder(f"http://public@127.0.0.1:{server.server_port}/1", envelopes)
-    finally:
-        sentry_sdk.get_client().close(timeout=2)
-        sentry_sdk.init()  # no DSN: nothing is sent by later tests
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(receive) as url:
+        try:
+            yield Recorder(url.replace("http://", "http://public@") + "/1", envelopes)
+        finally:
+            sentry_sdk.get_client().close(timeout=2)
+            sentry_sdk.init()  # no DSN: nothing is sent by later tests
 
 
 def test_an_unexpected_error_is_reported_with_its_request_id(
