@@ -235,8 +235,9 @@ def measure_http(
             ]:
                 headers = {"Authorization": f"Bearer {bearer[server]}"} if server in bearer else {}
                 endpoints[label] = lambda s, u=urls[server] + path, h=headers: wrk(u, s, h)
-            for run in endpoints.values():  # warm-up: imports, connections, caches
-                run(1)
+            if rounds > 1:  # warm-up (imports, connections, caches); one round is a smoke run
+                for run in endpoints.values():
+                    run(1)
             samples: dict[str, list[float]] = {label: [] for label in endpoints}
             for number in range(rounds):
                 for _title, a, b, _target in PAIRS:

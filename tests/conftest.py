@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -191,6 +192,17 @@ def project_env(
 
 
 PYTHON = sys.executable
+# What a generated suite reads of pyproject.toml; lint targets and license metadata aside.
+SUITE_TABLES = ("project.dependencies", "project.optional-dependencies", "tool.pytest")
+
+
+def run_suite(project: Path, env: dict[str, str]) -> None:
+    """Migrate, check the models against the migrations, and run the project's own tests."""
+    flask = [PYTHON, "-m", "flask", "--app", "my_flask_api", "db"]
+    run([*flask, "upgrade"], project, env)
+    run([*flask, "check"], project, env)
+    output = run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    assert re.search(r"\d+ passed", output), output
 
 
 def fingerprint(project: Path, pyproject_tables: tuple[str, ...] | None = None) -> str:

@@ -99,7 +99,28 @@ def test_the_command_migrates_and_serves(
         stop(server)
 
 
-def until_every_worker_answers(base: str, metrics_dir: Path, workers: int = 2) -> int:
+def start_workers(
+    tmp_path: Path, database: str, settings: dict[str, Any], workers: int = 2
+) -> tuple["subprocess.Popen[str]", str, int]:
+    """Start the command with JSON logs and its metrics in tmp_path; return it, its base URL
+    and how many /healthz it took until every worker had answered one."""
+    server, base = start(
+        tmp_path,
+        database,
+        settings,
+        workers=workers,
+        LOG_FORMAT="json",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        INSTANCE_PATH=str(tmp_path),
+    )
+    try:
+        return server, base, until_every_worker_answers(base, tmp_path, workers)
+    except BaseException:
+        stop(server)
+        raise
+
+
+def until_every_worker_answers(base: str, metrics_dir: Path, workers: int) -> int:
     """GET /healthz in concurrent batches until each worker has counted one (its metric file
     in PROMETHEUS_MULTIPROC_DIR): gunicorn binds before its workers boot. Return how many."""
     sent = 0

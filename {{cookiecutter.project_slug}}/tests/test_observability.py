@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from test_cli import start, stop, until_every_worker_answers
+from test_cli import start_workers, stop
 
 ACCESS_FIELDS = {"timestamp", "level", "request_id", "method", "path", "status", "duration_ms"}
 
@@ -24,17 +24,8 @@ def test_two_workers_log_json_and_sum_their_metrics(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
     """Under gunicorn with 2 workers: JSON lines (gunicorn's too) and one summed request count."""
-    server, base = start(
-        tmp_path,
-        migrated,
-        settings,
-        workers=2,
-        LOG_FORMAT="json",
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
-        INSTANCE_PATH=str(tmp_path),
-    )
+    server, base, sent = start_workers(tmp_path, migrated, settings)
     try:
-        sent = until_every_worker_answers(base, tmp_path)
         _status, _body, headers = get(f"{base}/api/greeting/v1", {"X-Request-ID": "trace-42"})
         assert headers["X-Request-ID"] == "trace-42"
         _status, metrics, _headers = get(f"{base}/metrics")

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from {{ cookiecutter.package_name }}.auth.token.models import User
 from {{ cookiecutter.package_name }}.extensions import db
-from test_cli import start, stop, until_every_worker_answers
+from test_cli import start_workers, stop
 
 from auth_token import LOGIN, PASSWORD, AuthActions, bearer
 
@@ -276,15 +276,7 @@ def test_the_login_limit_counts_across_workers(
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,  # this run's counts only
     }
-    server, base = start(
-        tmp_path,
-        migrated,
-        shared,
-        workers=2,
-        LOG_FORMAT="json",
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
-        INSTANCE_PATH=str(tmp_path),
-    )
+    server, base, _sent = start_workers(tmp_path, migrated, shared)
     body = json.dumps({"username": "mallory", "password": "Guess-number-1"}).encode()
 
     def attempt(_: int) -> int:
@@ -296,7 +288,6 @@ def test_the_login_limit_counts_across_workers(
             return refused.code
 
     try:
-        until_every_worker_answers(base, tmp_path)
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(attempt, range(24)))
     finally:

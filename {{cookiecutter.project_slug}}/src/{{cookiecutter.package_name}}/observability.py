@@ -45,12 +45,12 @@ REQUESTS = Counter(
 LATENCY = Histogram(
     "http_request_duration_seconds", "Time to answer", ["method", "route"], registry=None
 )
-# Request parts that never leave for the error tracker, whatever the SDK's defaults.
-PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
-
 BUILD = Gauge(
     "app_build_info", "The running version", ["version"], multiprocess_mode="max", registry=None
 )
+
+# Request parts that never leave for the error tracker, whatever the SDK's defaults.
+PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
 
 class RequestIdFilter(logging.Filter):
