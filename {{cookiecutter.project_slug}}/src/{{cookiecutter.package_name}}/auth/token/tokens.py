@@ -139,8 +139,10 @@ _REVOKED = (
     .scalar_subquery()
 )
 _STATE = select(_TOKENS, _REVOKED)
-# An access token's user with its family's state: one query for every authenticated request.
-_CALLER = select(User, _TOKENS, _REVOKED).where(User.username == bindparam("username"), User.active)
+# A token's user while it exists and is active; with its family's state, one query for every
+# request an access token authenticates.
+_USER = select(User).where(User.username == bindparam("username"), User.active)
+_CALLER = _USER.add_columns(_TOKENS, _REVOKED)
 
 
 @jwt.token_in_blocklist_loader
@@ -177,7 +179,7 @@ def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User 
     """The token's user; None (so 401) once it is deleted or disabled."""
     if (user := g.pop("token_user", None)) is not None:
         return cast(User, user)
-    return db.session.scalar(select(User).where(User.username == jwt_payload["sub"], User.active))
+    return db.session.scalar(_USER, {"username": jwt_payload["sub"]})
 
 
 # flask-jwt-extended answers its errors with its own JSON, from Flask error handlers where
