@@ -56,6 +56,16 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
         "none": ("src/{package_name}/auth/none.py", "src/{package_name}/client/none.py"),
     },
     "database": {"sqlite": (), "postgresql": (), "mysql": ()},
+    "tasks": {
+        "none": (),
+        "celery": (
+            "src/{package_name}/tasks",
+            "src/{package_name}/api/jobs",
+            "src/{package_name}/migrations/versions/0005_create_jobs.py",
+            "tests/test_jobs.py",
+            "tests/test_worker.py",
+        ),
+    },
     "docker": {True: ("Dockerfile", ".dockerignore", "compose.yaml"), False: ()},
     "ci": {"github": (".github",), "gitlab": (".gitlab-ci.yml", "renovate.json"), "none": ()},
 }

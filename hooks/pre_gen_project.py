@@ -25,6 +25,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
     "auth": ("token", "oidc", "none"),
     "database": ("sqlite", "postgresql", "mysql"),
+    "tasks": ("none", "celery"),
     "ci": ("github", "gitlab", "none"),
 }
 
@@ -40,6 +41,7 @@ PROJECT_IMPORTS = frozenset(
         "argon2",
         "authlib",
         "blinker",
+        "celery",
         "click",
         "coverage",
         "dotenv",
@@ -55,6 +57,7 @@ PROJECT_IMPORTS = frozenset(
         "itsdangerous",
         "jinja2",
         "jwt",
+        "kombu",
         "markupsafe",
         "marshmallow",
         "marshmallow_sqlalchemy",
@@ -63,6 +66,7 @@ PROJECT_IMPORTS = frozenset(
         "psycopg",
         "pymysql",
         "pytest",
+        "redis",
         "requests",
         "ruff",
         "sqlalchemy",

@@ -2,9 +2,10 @@
 
 Generation stays offline: the locks are resolved here, by a maintainer, and stored in
 templates/locks/.
-A project's dependencies depend only on its auth and database answers, so there is one runtime
-lock (requirements.txt) and one with the dev extra (requirements-dev.txt) per pair, resolved
-once for every Python the template offers (uv's universal resolution, from 3.11 up).
+A project's dependencies depend only on its auth, database and tasks answers (LOCK_KEYS), so
+there is one runtime lock (requirements.txt) and one with the dev extra (requirements-dev.txt)
+per set of those answers, resolved once for every Python the template offers (uv's universal
+resolution, from 3.11 up).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cookiecutter.main import cookiecutter
 
@@ -22,11 +25,20 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 # cookiecutter looks for {% include %} files in templates/ beside the project folder.
 LOCKS = TEMPLATE / "templates" / "locks"
 REFRESH = "make lock (in the project template)"
+# The questions whose answers change the dependencies, in the order lock names list them.
+LOCK_KEYS = ("auth", "database", "tasks")
 
 
-def lock_name(auth: str, database: str, dev: bool) -> str:
-    """The file in locks/ for a pair; the template's requirements*.txt include it by this name."""
-    return f"{auth}-{database}{'-dev' if dev else ''}.txt"
+def lock_name(answers: Mapping[str, Any], dev: bool) -> str:
+    """The file in locks/ for these answers; the template's requirements*.txt include it by this
+    name."""
+    return "-".join(str(answers[key]) for key in LOCK_KEYS) + ("-dev" if dev else "") + ".txt"
+
+
+def lock_answers(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every set of LOCK_KEYS answers cookiecutter.json offers."""
+    values = [context[key] for key in LOCK_KEYS]
+    return [dict(zip(LOCK_KEYS, chosen, strict=True)) for chosen in itertools.product(*values)]
 
 
 def main() -> int:
@@ -34,9 +46,8 @@ def main() -> int:
     oldest = min(context["python_version"], key=lambda v: tuple(map(int, v.split("."))))
     LOCKS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        for auth, database in itertools.product(context["auth"], context["database"]):
-            answers = {"auth": auth, "database": database}
-            out = Path(scratch) / f"{auth}-{database}"
+        for answers in lock_answers(context):
+            out = Path(scratch) / lock_name(answers, dev=False).removesuffix(".txt")
             # Only pyproject.toml is read: no hooks (the pre-prompt hook would copy the whole
             # working tree, .venv included).
             project = Path(
@@ -53,11 +64,11 @@ def main() -> int:
                 command += ["--universal", "--python-version", oldest, "--generate-hashes"]
                 # No "# via" notes: they would name this scratch project, not the user's.
                 command += ["--custom-compile-command", REFRESH, "--no-annotate", "--quiet"]
-                command += ["--output-file", str(LOCKS / lock_name(auth, database, dev))]
+                command += ["--output-file", str(LOCKS / lock_name(answers, dev))]
                 if dev:
                     command += ["--extra", "dev"]
                 subprocess.run(command, cwd=project, check=True)
-            print(f"locked {auth} x {database}")
+            print("locked " + " x ".join(answers.values()))
     return 0
 
 

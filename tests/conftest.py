@@ -197,10 +197,12 @@ SUITE_TABLES = ("project.dependencies", "project.optional-dependencies", "tool.p
 
 
 def run_suite(project: Path, env: dict[str, str], python: str = PYTHON) -> None:
-    """Migrate, check the models against the migrations, and run the project's own tests."""
-    flask = [python, "-m", "flask", "--app", "my_flask_api", "db"]
-    run([*flask, "upgrade"], project, env)
-    run([*flask, "check"], project, env)
+    """Migrate through the Flask CLI, as a user would, and run the project's own tests.
+
+    The suite's test_migrations downgrades, upgrades and runs `db check` (models against the
+    migrations) on its own database.
+    """
+    run([python, "-m", "flask", "--app", "my_flask_api", "db", "upgrade"], project, env)
     output = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
     assert re.search(r"\d+ passed", output), output
 
@@ -226,6 +228,16 @@ def fingerprint(project: Path, pyproject_tables: tuple[str, ...] | None = None) 
             digest.update(str(path.relative_to(project)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache per xdist worker, shared by its lints in turn (never by two at once).
+
+    The installed libraries' types are read once; a project's own modules are checked again
+    whenever their content differs from what the cache holds.
+    """
+    return tmp_path_factory.mktemp("mypy-cache")
 
 
 @pytest.fixture(scope="session")

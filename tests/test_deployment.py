@@ -142,7 +142,8 @@ def baked(outcomes: Path) -> Callable[[dict[str, Any]], Path]:
 
 def ci_images(combo: dict[str, Any]) -> set[str]:
     """The CI test job's services: the database's, and Redis for the token backend's limiter."""
-    return DATABASE_IMAGES[combo["database"]] | ({"redis:7"} if combo["auth"] == "token" else set())
+    needs_redis = combo["auth"] == "token" or combo["tasks"] == "celery"
+    return DATABASE_IMAGES[combo["database"]] | ({"redis:7"} if needs_redis else set())
 
 
 def load(path: Path) -> Any:
@@ -337,7 +338,14 @@ def test_compose(
         for env_file in [service["env_file"]] if "env_file" in service else []:
             assert (project / env_file).is_file(), f"{name}: env_file {env_file} is missing"
             assert "SECRET_KEY=" in (project / env_file).read_text(), "the hook writes it"
-    assert images == DATABASE_IMAGES[combo["database"]], "the chosen database, nothing else"
+    redis = {"redis:7"} if combo["tasks"] == "celery" else set()
+    assert images == DATABASE_IMAGES[combo["database"]] | redis, "the chosen servers only"
+    if combo["tasks"] == "celery":
+        worker = services["worker"]
+        assert worker["image"] == services["api"]["image"], "one image, two roles"
+        assert worker["entrypoint"] == ["my-flask-api-worker"], "the image's is the server"
+        assert worker["environment"]["REDIS_URL"] == services["api"]["environment"]["REDIS_URL"]
+        assert "healthcheck" in worker, "the image's HTTP healthcheck does not fit a worker"
 
     example = (project / ".env.example").read_text()
     defined = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))

@@ -47,6 +47,7 @@ def make_answers(**overrides: Any) -> dict[str, Any]:
         "license": "MIT",
         "auth": "none",
         "database": "sqlite",
+        "tasks": "none",
         "docker": True,
         "ci": "github",
     }

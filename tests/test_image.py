@@ -33,12 +33,20 @@ from tests.matrix import combination_id, combinations
 from tests.test_deployment import baked  # noqa: F401 - the run's bakes, shared with it
 
 
+# The answers that change what an image holds and runs (its lock, its code).
+IMAGE_KEYS = ("auth", "database", "tasks")
+
+
+def image_key(combo: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(combo[key] for key in IMAGE_KEYS)
+
+
 def image_combinations() -> list[dict[str, Any]]:
-    """One combination with docker=yes per auth x database pair: the first in matrix order."""
-    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    """One combination with docker=yes per auth x database x tasks: the first in matrix order."""
+    chosen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for combo in combinations():
         if combo["docker"]:
-            chosen.setdefault((combo["auth"], combo["database"]), combo)
+            chosen.setdefault(image_key(combo), combo)
     return list(chosen.values())
 
 
@@ -201,12 +209,12 @@ def test_image_builds_and_serves(
 def test_the_other_answers_change_nothing_the_image_runs(
     baked: Callable[[dict[str, Any]], Path],  # noqa: F811 - the fixture imported above
 ) -> None:
-    """Every docker=yes combination's build context is its auth x database image's, but for
-    text the image never runs: README, license, package metadata and the FROM tag."""
-    built = {(c["auth"], c["database"]): build_context(baked(c)) for c in IMAGES}
+    """Every docker=yes combination's build context is its auth x database x tasks image's, but
+    for text the image never runs: README, license, package metadata and the FROM tag."""
+    built = {image_key(c): build_context(baked(c)) for c in IMAGES}
     for combo in (c for c in combinations() if c["docker"]):
         context = build_context(baked(combo))
-        image = built[combo["auth"], combo["database"]]
+        image = built[image_key(combo)]
         differ = {
             name for name in context.keys() | image.keys() if context.get(name) != image.get(name)
         }

@@ -6,7 +6,6 @@ copies the pair's into requirements.txt and requirements-dev.txt, offline.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import tomllib
@@ -17,7 +16,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from scripts.lock import LOCKS, lock_name
+from scripts.lock import LOCKS, lock_answers, lock_name
 from tests.conftest import bake
 from tests.matrix import TEMPLATE, combination_id, combinations
 
@@ -27,10 +26,7 @@ PIN = re.compile(
     re.M,
 )
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-PAIRS = [
-    {**combinations()[0], "auth": auth, "database": database}
-    for auth, database in itertools.product(CONTEXT["auth"], CONTEXT["database"])
-]
+PAIRS = [{**combinations()[0], **answers} for answers in lock_answers(CONTEXT)]
 
 
 def pins(lock: str) -> dict[str, list[str]]:
@@ -57,12 +53,10 @@ def assert_satisfies(lock: str, declared: list[str]) -> None:
             assert requirement.specifier.contains(version, prereleases=True), (text, version)
 
 
-def test_every_auth_and_database_pair_has_its_locks() -> None:
-    """No combination lacks a lock: one runtime and one dev lock per auth x database."""
+def test_every_set_of_dependency_answers_has_its_locks() -> None:
+    """No combination lacks a lock: one runtime and one dev lock per auth x database x tasks."""
     expected = {
-        lock_name(auth, database, dev)
-        for auth, database in itertools.product(CONTEXT["auth"], CONTEXT["database"])
-        for dev in (False, True)
+        lock_name(answers, dev) for answers in lock_answers(CONTEXT) for dev in (False, True)
     }
     assert {path.name for path in LOCKS.iterdir()} == expected
 
@@ -76,7 +70,7 @@ def test_baked_locks_satisfy_the_declared_dependencies(
     declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     runtime = (project / "requirements.txt").read_text()
     development = (project / "requirements-dev.txt").read_text()
-    assert runtime == (LOCKS / lock_name(combo["auth"], combo["database"], False)).read_text()
+    assert runtime == (LOCKS / lock_name(combo, dev=False)).read_text()
     assert_satisfies(runtime, declared["dependencies"])
     assert_satisfies(development, declared["dependencies"])
     assert_satisfies(development, declared["optional-dependencies"]["dev"])

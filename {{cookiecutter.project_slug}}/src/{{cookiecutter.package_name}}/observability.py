@@ -26,6 +26,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+{%- if cookiecutter.tasks == "celery" %}
+from sentry_sdk.integrations.celery import CeleryIntegration
+{%- endif %}
 from sentry_sdk.integrations.flask import FlaskIntegration
 from werkzeug.exceptions import Unauthorized
 
@@ -100,7 +103,11 @@ def init_app(app: Flask) -> None:
             dsn=app.config["SENTRY_DSN"],
             release=app.config["API_VERSION"],
             environment=app.config["APP_ENV"],
+{%- if cookiecutter.tasks == "celery" %}
+            integrations=[FlaskIntegration(), CeleryIntegration()],
+{%- else %}
             integrations=[FlaskIntegration()],
+{%- endif %}
             max_request_body_size="never",  # and, by default, no personal data
             before_send=scrub,
         )

@@ -8,6 +8,9 @@ from .greeting import v2 as greeting_v2
 {%- if cookiecutter.auth != "none" %}
 from .greeting import v3 as greeting_v3
 {%- endif %}
+{%- if cookiecutter.tasks == "celery" %}
+from .jobs import v1 as jobs_v1
+{%- endif %}
 from .resources import v1 as resources_v1
 
 # Adding an API version is one module and one line here; older versions keep being served.
@@ -19,4 +22,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     greeting_v3.blp,
 {%- endif %}
     resources_v1.blp,
+{%- if cookiecutter.tasks == "celery" %}
+    jobs_v1.blp,
+{%- endif %}
 )

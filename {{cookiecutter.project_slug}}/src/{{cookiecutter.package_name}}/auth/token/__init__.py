@@ -28,6 +28,10 @@ def init_app(app: Flask) -> None:
     """Set up the token and rate-limit extensions and add the CLI commands."""
     configure_jwt(app.config)
     jwt.init_app(app)
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    # Storage down: count in this process for a while rather than refuse every login.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     routes.limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, routes.too_many_requests)
     app.cli.add_command(cli.users)

@@ -55,7 +55,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "PASSWORD_MIN_LENGTH": (positive_int, 12),
     "PASSWORD_REQUIRED_CLASSES": (parse_classes, "lower,upper,digit"),
     "LOGIN_RATE_LIMIT": (rate_limit, "5 per minute"),
-    "RATELIMIT_STORAGE_URI": (str, "memory://"),
+    # Empty: REDIS_URL where the project has one (tasks=celery), else memory:// (per process).
+    "RATELIMIT_STORAGE_URI": (str, ""),
     "RATELIMIT_KEY_PREFIX": (str, ""),
     # argon2id cost: RFC 9106's second recommendation (argon2-cffi's default).
     "ARGON2_TIME_COST": (positive_int, 3),

@@ -1,0 +1,1 @@
+"""The jobs API: start slow work on the Celery worker, then poll it."""
