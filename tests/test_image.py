@@ -32,7 +32,6 @@ from tests.images import RUN_FLAGS, Podman, build_context, build_once
 from tests.matrix import combination_id, combinations
 from tests.test_deployment import baked  # noqa: F401 - the run's bakes, shared with it
 
-
 # The answers that change what an image holds and runs (its lock, its code).
 IMAGE_KEYS = ("auth", "database", "tasks")
 
