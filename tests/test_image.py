@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import re
+import time
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,9 +27,9 @@ import pytest
 import yaml
 
 from tests.conftest import bake
-from tests.containers import STOP_TIMEOUT, Container, http
+from tests.containers import READY_TIMEOUT, STOP_TIMEOUT, Container, http
 from tests.image_stage import Figures, removing
-from tests.images import RUN_FLAGS, Podman, build_context, build_once
+from tests.images import RUN_FLAGS, Podman, build_context, build_once, tail
 from tests.matrix import combination_id, combinations
 from tests.test_deployment import baked  # noqa: F401 - the run's bakes, shared with it
 
@@ -144,6 +145,33 @@ def check_contents(api: Container, project: Path) -> None:
     assert not ours.intersection(image["tests"]), "the project's tests are in the image"
 
 
+def run_a_job(podman: Podman, tag: str, api: Container, headers: dict[str, str], name: str) -> None:
+    """The image's other role: a worker container runs the job the API container queued, then
+    SIGTERM ends it warmly."""
+    args = ["run", "--detach", "--name", name, "--network", "host", *RUN_FLAGS]
+    args += ["--log-driver", "k8s-file", "--entrypoint", "my-flask-api-worker"]
+    args += ["--env-file", str(api.env_file)] if api.env_file else []
+    for key, value in api.env.items():
+        args += ["--env", f"{key}={value}"]
+    args += ["--volume", f"{api.volume}:/data"] if api.volume else []
+    podman(*args, tag)
+    started = http("POST", api.url + "/api/jobs/v1", {"kind": "resource-report"}, headers)
+    assert started.status == 202, started.body
+    location = api.url + started.headers["Location"]
+    deadline = time.monotonic() + READY_TIMEOUT
+    job = http("GET", location, headers=headers).body
+    while job["status"] in {"pending", "running"} and time.monotonic() < deadline:
+        time.sleep(0.25)
+        job = http("GET", location, headers=headers).body
+    logs = podman("logs", name, check=False)
+    assert job["status"] == "succeeded", f"{job}\n{tail(logs.stdout + logs.stderr)}"
+    assert job["result"]["total"] >= 1
+    podman("stop", "--time", str(STOP_TIMEOUT), name, timeout=STOP_TIMEOUT + 30)
+    exited = podman("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+    logs = podman("logs", name, check=False)
+    assert exited == "0" and "Warm shutdown" in logs.stdout + logs.stderr, tail(logs.stderr)
+
+
 @pytest.mark.parametrize("combo", IMAGES, ids=[combination_id(c) for c in IMAGES])
 def test_image_builds_and_serves(
     combo: dict[str, Any],
@@ -151,10 +179,12 @@ def test_image_builds_and_serves(
     podman: Podman,
     outcomes: Path,
     database_url: Any,
+    redis_url: str | None,
     image_figures: Figures,
 ) -> None:
     """The image builds, migrates by itself, serves as uid 10001, is healthy, authenticates,
-    stops cleanly on SIGTERM, and a second start migrates nothing and serves the same data."""
+    stops cleanly on SIGTERM, and a second start migrates nothing and serves the same data.
+    With tasks=celery, the same image as a worker runs a job the API queued."""
     project = bake(tmp_path, combo)
     auth = combo["auth"]
     tag, seconds = build_once(podman, project, outcomes, combination_id(combo))
@@ -167,7 +197,11 @@ def test_image_builds_and_serves(
     env = compose_environment(project)
     if url := database_url(combo["database"], "image_" + combination_id(combo)):
         env["DATABASE_URL"] = url
-    names = [f"api-{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    if combo["tasks"] == "celery":
+        assert redis_url, "CI=true fails without a Redis server; elsewhere it is needed here"
+        queue = "image-" + uuid.uuid4().hex  # this test's own queue on the harness's Redis
+        env |= {"REDIS_URL": redis_url, "TASKS_QUEUE": queue, "RATELIMIT_KEY_PREFIX": queue}
+    names = [f"api-{uuid.uuid4().hex[:10]}" for _ in range(3)]
     volume = f"{names[0]}-data" if combo["database"] == "sqlite" else None
     with (
         removing(podman, *names, volumes=(volume,) if volume else ()),
@@ -192,6 +226,8 @@ def test_image_builds_and_serves(
 
         headers = sign_in(auth, first, provider)
         kept = round_trip(auth, first.url + "/api/resources/v1", headers)
+        if combo["tasks"] == "celery":
+            run_a_job(podman, tag, first, headers, names[2])
 
         stopped_in = first.stop()
         assert stopped_in < STOP_TIMEOUT and first.exit_code() == 0, first.logs()
