@@ -23,7 +23,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from tests import dbservers, interpreters
-from tests.matrix import COSMETIC, combinations, export_template, options
+from tests.matrix import COSMETIC, combination_id, combinations, export_template, options
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # The image stage's store, figures and clean-up: loaded here so that xdist's controller has them.
@@ -248,6 +248,25 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = shared / "outcomes"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def baked(outcomes: Path) -> Callable[[dict[str, Any]], Path]:
+    """Bake each combination once per run, with its hooks, as a user would; tests only read it."""
+
+    def get(combo: dict[str, Any]) -> Path:
+        name = hashlib.sha256(combination_id(combo).encode()).hexdigest()[:20]
+        output = outcomes / f"bake-{name}"
+        with exclusive(output):
+            if not output.is_dir():
+                partial = output.with_name(output.name + ".partial")
+                shutil.rmtree(partial, ignore_errors=True)
+                bake(partial, combo)
+                partial.rename(output)
+        (project,) = output.iterdir()
+        return project
+
+    return get
 
 
 @contextmanager

