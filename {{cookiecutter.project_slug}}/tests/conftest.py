@@ -37,6 +37,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """TEST_REDIS_URL: a Redis the tests may write to. Unset, its tests skip; with CI=true,
+    where the pipeline provides one, they fail."""
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        message = "TEST_REDIS_URL is not set: no Redis for the tests of shared state"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The database the tests own: TEST_DATABASE_URL, else a fresh SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")

@@ -1,6 +1,5 @@
 """A real worker process on a real Redis: a job goes from the API to the worker and back."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,23 +17,15 @@ from test_cli import child_env
 
 WORKER = [sys.executable, "-m", "{{ cookiecutter.package_name }}.tasks.worker"]
 URL = "/api/jobs/v1"
-# A Redis the tests may write to (the template's harness starts one; see the README's CI section).
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture
-def queue(settings: dict[str, Any]) -> dict[str, Any]:
+def queue(settings: dict[str, Any], redis_url: str) -> dict[str, Any]:
     """Settings of an API and a worker sharing a queue of their own on the test Redis."""
-    if not REDIS_URL:
-        message = "TEST_REDIS_URL is not set: no Redis for a real worker"
-        if IN_CI:
-            pytest.fail(f"CI=true and {message}")
-        pytest.skip(message)
     return {
         **settings,
         "TASKS_EAGER": False,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "TASKS_QUEUE": f"test-{uuid.uuid4().hex}",
     }
 
