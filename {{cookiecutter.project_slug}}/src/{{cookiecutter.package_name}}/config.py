@@ -25,6 +25,15 @@ def parse_bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def positive_int(value: str) -> int:
+    """Read a count, a lifetime or a timeout: none has a useful zero (a JWT lifetime of zero
+    would mean "never expires" to flask-jwt-extended)."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be at least 1, not {number}")
+    return number
+
+
 # A variable's name, mapped to its parser and its default.
 Settings = Mapping[str, tuple[Callable[[str], Any], Any]]
 

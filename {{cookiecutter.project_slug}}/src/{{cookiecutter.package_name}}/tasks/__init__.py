@@ -10,18 +10,9 @@ from celery import Celery, Task
 from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 
-from ..config import Settings, parse_bool
+from ..config import Settings, parse_bool, positive_int
 from ..extensions import db
 from . import jobs
-
-
-def positive_int(value: str) -> int:
-    """Read a count or a timeout, which has no useful zero."""
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"must be at least 1, not {number}")
-    return number
-
 
 # Read from the environment like the core settings (see .env.example).
 SETTINGS: Settings = {

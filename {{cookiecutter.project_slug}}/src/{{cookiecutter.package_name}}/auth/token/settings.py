@@ -9,19 +9,11 @@ from argon2 import DEFAULT_PARALLELISM
 from flask import Config
 from limits import parse_many
 
-from ...config import RELAXED_ENVIRONMENTS
+from ...config import RELAXED_ENVIRONMENTS, positive_int
 from .passwords import parse_classes
 
 # HS256 signs with a SHA-256 HMAC: a shorter key is weaker than the hash (PyJWT warns).
 MIN_KEY_BYTES = 32
-
-
-def positive_int(value: str) -> int:
-    """Read a count or a lifetime: zero would mean "never expires" to flask-jwt-extended."""
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"must be at least 1, not {number}")
-    return number
 
 
 def argon2_memory(value: str) -> int:
