@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import filecmp
+import os
 import re
+import subprocess
 import tempfile
 import tomllib
 from collections.abc import Callable
@@ -142,6 +144,22 @@ def test_bake_is_deterministic_and_replayable(
 
     assert_same_tree(first, replayed)
     assert (first / ".env").read_text() != (replayed / ".env").read_text()
+
+
+def test_the_command_line_replays_a_bake(tmp_path: Path) -> None:
+    """`cookiecutter --replay-file .cookiecutter.json TEMPLATE`, the form the README gives
+    users, renders the same tree (one combination: the replay itself is the same code path
+    for every answer set, which the test above covers in-process)."""
+    first = bake(tmp_path / "first", COMBINATIONS[0])
+    replayed_dir = tmp_path / "replayed"
+    command = [PYTHON, "-m", "cookiecutter", "--replay-file", str(first / ".cookiecutter.json")]
+    subprocess.run(
+        [*command, "-o", str(replayed_dir), str(template_files())],
+        check=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # for what cookiecutter leaves behind
+    )
+    assert_same_tree(first, replayed_dir / first.name)
 
 
 def assert_same_tree(left: Path, right: Path) -> None:
