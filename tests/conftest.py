@@ -38,23 +38,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"matrix: {len(combos)} combinations ({product} full product, {sweeps} cosmetic sweeps)"
 
 
-# The longest checks start first, longest kinds first, and the many short ones fill the end:
-# neither xdist worker then begins a long one while the other runs out of work (the tail of a
-# run would otherwise be one of them, on one core).
-FIRST = (
-    "test_fresh_install_passes_on_its_python",
-    "test_upgrade_script_merges_a_release",
-    "test_image_builds_and_serves",
-    "test_served_project_keeps_its_contract",
-    "test_generated_suite_passes",
-)
+# The longest single checks start first, so neither xdist worker begins one while the other
+# runs out of work (the tail of a run is otherwise one of them, on one core).
+FIRST = ("test_fresh_install_passes_on_its_python", "test_upgrade_script_merges_a_release")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        return next((n for n, name in enumerate(FIRST) if item.name.startswith(name)), len(FIRST))
-
-    items.sort(key=rank)
+    items.sort(key=lambda item: not item.name.startswith(FIRST))
 
 
 @pytest.fixture(scope="session", autouse=True)
