@@ -95,8 +95,13 @@ def _answers(url: str) -> bool:
 
 
 def gunicorn(app: str) -> list[str]:
-    """The floor's command: the same gunicorn settings as the generated project's."""
-    return [PYTHON, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0", app]
+    """The floor's command: the same gunicorn settings as the generated project's.
+
+    --preload: the app is made once, before the fork, as the generated command makes it. Made
+    in each worker, the floor's create_all ran twice at once on one SQLite file; the loser's
+    "table already exists" failed its boot, and gunicorn's master then exited mid-run.
+    """
+    return [PYTHON, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", "127.0.0.1:0", app]
 
 
 def wrk(url: str, seconds: float, headers: dict[str, str] | None = None) -> float:
