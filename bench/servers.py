@@ -98,8 +98,8 @@ def gunicorn(app: str) -> list[str]:
     """The floor's command: the same gunicorn settings as the generated project's.
 
     --preload: the app is made once, before the fork, as the generated command makes it. Made
-    in each worker, the floor's create_all ran twice at once on one SQLite file; the loser's
-    "table already exists" failed its boot, and gunicorn's master then exited mid-run.
+    in each worker, the floor's create_all can run twice at once on one SQLite file; a worker
+    losing that race fails to boot, and gunicorn's master then exits mid-run.
     """
     return [PYTHON, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", "127.0.0.1:0", app]
 
