@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from {{ cookiecutter.package_name }}.extensions import db
+from {{ cookiecutter.package_name }}.models import Resource
 from {{ cookiecutter.package_name }}.tasks import jobs
 from {{ cookiecutter.package_name }}.tasks.models import Job
 
@@ -44,8 +45,6 @@ def test_a_report_counts_resources_in_total_and_per_owner(writer: FlaskClient) -
 
 def test_the_report_body_groups_by_owner(app: Flask) -> None:
     """The task body alone, on rows with several owners and none."""
-    from {{ cookiecutter.package_name }}.models import Resource
-
     with app.app_context():
         owners = ["bob", "alice", None, "bob"]
         db.session.add_all(Resource(name=f"r{n}", owner=o) for n, o in enumerate(owners))
