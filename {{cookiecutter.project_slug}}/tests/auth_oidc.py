@@ -1,10 +1,12 @@
 """The auth fixtures for auth=oidc: a test OpenID provider, and its tokens for any caller."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from {{ cookiecutter.package_name }}.auth.oidc import EXTENSION, create_validator
 from oidc_provider import OIDCProvider
 
 ALL_SCOPES = ("resources:read", "resources:write")
@@ -81,6 +83,19 @@ class ServedOIDC:
 @pytest.fixture(scope="session")
 def served_auth(auth: OIDCAuth) -> ServedOIDC:
     return ServedOIDC(auth)
+
+
+@pytest.fixture(scope="session")
+def reset_auth() -> Callable[[Flask], None]:
+    """What a shared app forgets after each test: the discovery document, keys and claims its
+    validator cached, as a new app would."""
+
+    def reset(app: Flask) -> None:
+        if validator := app.extensions[EXTENSION]:
+            validator.idp.client.server_metadata.pop("_loaded_at", None)  # discovery again too
+            app.extensions[EXTENSION] = create_validator(app, validator.idp)
+
+    return reset
 
 
 @pytest.fixture

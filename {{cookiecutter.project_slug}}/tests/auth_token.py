@@ -1,6 +1,6 @@
 """Fixtures of the token backend: auth (users and tokens for any caller) and auth_settings."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from werkzeug.test import TestResponse
 
 from {{ cookiecutter.package_name }}.auth.token.models import User
 from {{ cookiecutter.package_name }}.auth.token.passwords import hash_password
+from {{ cookiecutter.package_name }}.auth.token.routes import limiter
 from {{ cookiecutter.package_name }}.auth.token.tokens import issue_tokens
 from {{ cookiecutter.package_name }}.extensions import db
 
@@ -73,8 +74,8 @@ class AuthActions:
 
 
 # Cheap password hashing: argon2's cost is what makes logins slow, and it is not under test.
-# Rate limits are counted in memory, afresh for each app, and high enough that only the tests
-# of rate limiting (which set their own) reach them.
+# Rate limits are counted in memory, afresh for each test (reset_auth), and high enough that only
+# the tests of rate limiting (which set their own) reach them.
 SETTINGS = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 64,
@@ -105,6 +106,16 @@ class ServedTokens:
 @pytest.fixture(scope="session")
 def served_auth() -> ServedTokens:
     return ServedTokens()
+
+
+@pytest.fixture(scope="session")
+def reset_auth() -> Callable[[Flask], None]:
+    """What a shared app forgets after each test: the login attempts it counted."""
+
+    def reset(app: Flask) -> None:
+        limiter.reset()
+
+    return reset
 
 
 @pytest.fixture

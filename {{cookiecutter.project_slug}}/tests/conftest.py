@@ -18,9 +18,10 @@ from {{ cookiecutter.package_name }}.extensions import db
 from serving import serving
 {%- if cookiecutter.auth != "none" %}
 
-# The backend's fixtures: auth (tokens for any caller) and auth_settings (app config).
-# served_auth: how a served app is set up and how the client logs in to it.
-from auth_{{ cookiecutter.auth }} import auth, auth_settings, served_auth  # noqa: F401
+# The backend's fixtures: auth (tokens for any caller), auth_settings (app config), reset_auth
+# (what a shared app forgets after each test). served_auth: how a served app is set up and how
+# the client logs in to it.
+from auth_{{ cookiecutter.auth }} import auth, auth_settings, reset_auth, served_auth  # noqa: F401
 {%- endif %}
 
 
@@ -97,12 +98,35 @@ def settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     return dict(_optional(request, "auth_settings", {}))
 
 
+@pytest.fixture(scope="session")
+def shared_apps() -> dict[str, Flask]:
+    """The apps tests share, one per distinct settings. Making an app costs more than most tests
+    (its OpenAPI document is built from every route), and a test changes nothing in it that the
+    app fixture does not reset."""
+    return {}
+
+
 @pytest.fixture
-def app(migrated: str, tmp_path: Path, settings: dict[str, Any]) -> Iterator[Flask]:
-    """An app on the migrated test database, emptied after each test."""
-    app = _create(migrated, tmp_path, settings)
+def app(
+    migrated: str,
+    shared_apps: dict[str, Flask],
+    settings: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Flask]:
+    """An app on the migrated test database, shared by the tests with the same settings. After
+    each test its tables are emptied and the auth backend forgets what it keeps in memory (rate
+    limit counts, cached token claims). A test that adds a route or needs other settings makes
+    its own app with make_app."""
+    reset = _optional(request, "reset_auth", None)
+    key = repr(sorted(settings.items()))
+    if key not in shared_apps:
+        shared_apps[key] = _create(migrated, tmp_path_factory.mktemp("instance"), settings)
+    app = shared_apps[key]
     yield app
     _empty(app)
+    if reset:
+        reset(app)
 
 
 def _empty(app: Flask) -> None:

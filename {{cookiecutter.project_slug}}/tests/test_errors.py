@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
+MakeApp = Callable[..., Flask]
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, object]:
@@ -40,9 +41,7 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
     assert "POST" in response.headers["Allow"]
 
 
-def test_body_over_the_limit_is_413(
-    make_app: Callable[..., Flask], writer_headers: dict[str, str]
-) -> None:
+def test_body_over_the_limit_is_413(make_app: MakeApp, writer_headers: dict[str, str]) -> None:
     """MAX_CONTENT_LENGTH bounds the request body."""
     client = make_app(MAX_CONTENT_LENGTH=64).test_client()
     response = client.post("/api/resources/v1", json={"name": "x" * 100}, headers=writer_headers)
@@ -63,9 +62,10 @@ def test_validation_errors_are_422_with_field_errors(writer: FlaskClient) -> Non
 
 
 def test_unexpected_errors_are_500_without_details(
-    app: Flask, caplog: pytest.LogCaptureFixture
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The client gets no exception text or traceback; the log gets the traceback."""
+    app = make_app()  # its own: the test adds a route
 
     @app.get("/boom")
     def boom() -> str:

@@ -98,9 +98,11 @@ def check_settings(config: Any) -> None:
             raise RuntimeError(f"{name} must be {expected}, not {config[name]!r}")
 
 
-def create_validator(app: Flask) -> Validator:
+def create_validator(app: Flask, idp: IdentityProvider | None = None) -> Validator:
+    """The validator OIDC_TOKEN_VALIDATION names, with empty caches, asking idp (by default a new
+    view of the issuer; an app has only one)."""
     config = app.config
-    idp = IdentityProvider(app, timeout=config["OIDC_TIMEOUT_SECONDS"])
+    idp = idp or IdentityProvider(app, timeout=config["OIDC_TIMEOUT_SECONDS"])
     if config["OIDC_TOKEN_VALIDATION"] == "introspection":
         return IntrospectionValidator(
             idp, config["OIDC_AUDIENCE"], ttl=config["OIDC_CACHE_TTL_SECONDS"]

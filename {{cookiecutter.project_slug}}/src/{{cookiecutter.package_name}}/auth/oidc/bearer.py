@@ -7,6 +7,7 @@ from flask import current_app, request
 
 from ..base import Identity, idp_unavailable, unauthorized
 from .claims import identity
+from .idp import IdentityProvider
 
 SCHEME_NAME = "oidc"
 EXTENSION = "oidc_resource_server"
@@ -15,6 +16,8 @@ _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)  # RFC 6
 
 
 class Validator(Protocol):
+    idp: IdentityProvider
+
     def validate(self, token: str) -> dict[str, Any]: ...
 
 
