@@ -171,11 +171,12 @@ def project_env(
 ) -> dict[str, str]:
     """The environment a generated suite runs in: the shared venv, the project's source, and
     the harness's servers."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "TEST_DATABASE_URL", "APP_CONFIG_FILE", "PYTHONPATH"}
-    }
+    # Bytecode is written, as on a developer's machine (a shell with PYTHONDONTWRITEBYTECODE set
+    # makes each process compile again all it imports: in a fresh virtualenv, whose libraries are
+    # installed uncompiled, that is seconds per process).
+    unset = {"DATABASE_URL", "TEST_DATABASE_URL", "APP_CONFIG_FILE", "PYTHONPATH"}
+    unset.add("PYTHONDONTWRITEBYTECODE")
+    env = {key: value for key, value in os.environ.items() if key not in unset}
     env["PYTHONPATH"] = str(project / "src")
     # Its own root for pytest's temporary directories: pytest deletes all but the newest three
     # under the root at the end of a run, and the shared one holds every other suite's.
@@ -223,7 +224,8 @@ def fingerprint(project: Path, pyproject_tables: tuple[str, ...] | None = None) 
             digest.update(json.dumps([dotted, value], sort_keys=True).encode())
     for part in parts:
         root = project / part
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        found = root.rglob("*") if root.is_dir() else [root]
+        files = sorted(p for p in found if p.is_file() and "__pycache__" not in p.parts)
         for path in files:
             digest.update(str(path.relative_to(project)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
