@@ -106,12 +106,16 @@ class Podman:
             )
         return result
 
-    def build(self, context: Path, tag: str, timeout: float = 900) -> float:
-        """Build context's Dockerfile as tag; return the seconds it took."""
+    def build(self, context: Path, tag: str, layers: bool = True, timeout: float = 900) -> float:
+        """Build context's Dockerfile as tag; return the seconds it took.
+
+        With layers=False no step but the last is committed as a layer: the image is the same,
+        without the seconds each commit of a virtualenv costs, and no later build can reuse it.
+        """
         began = time.monotonic()
         self(
             *("build", "--format", "docker", "--isolation", "chroot", "--network", "host"),
-            *("--pull=never", "--layers", "--tag", tag, str(context)),
+            *("--pull=never", f"--layers={str(layers).lower()}", "--tag", tag, str(context)),
             timeout=timeout,
         )
         return time.monotonic() - began
@@ -148,7 +152,9 @@ def context_digest(project: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_once(podman: Podman, project: Path, outcomes: Path, answers: str) -> tuple[str, float]:
+def build_once(
+    podman: Podman, project: Path, outcomes: Path, answers: str, layers: bool
+) -> tuple[str, float]:
     """Build project's image once per distinct context in this run; return its tag and the
     seconds this call spent (0 when an identical context was built already)."""
     digest = context_digest(project)
@@ -157,7 +163,7 @@ def build_once(podman: Podman, project: Path, outcomes: Path, answers: str) -> t
 
     def build() -> None:
         try:
-            spent[0] = podman.build(project, tag)
+            spent[0] = podman.build(project, tag, layers)
         except PodmanFailed as failure:
             pytest.fail(f"the Dockerfile of {answers} does not build:\n{failure}", pytrace=False)
 
