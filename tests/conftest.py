@@ -19,8 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import cookiecutter.generate
+import cookiecutter.main
+import jinja2
 import pytest
-from cookiecutter.main import cookiecutter
+from cookiecutter.utils import create_env_with_context
 
 from tests import dbservers, interpreters
 from tests.matrix import COSMETIC, combination_id, combinations, export_template, options
@@ -68,20 +71,51 @@ def template_files() -> Path:
     return export_template(export)
 
 
-def bake(output_dir: Path, answers: dict[str, Any]) -> Path:
-    """Render the template with its hooks, as a user would, and return the project."""
-    # cookiecutter leaves its rendered hooks and the emptied directory of its template copy in
-    # the temporary directory on every run: give it one that is removed afterwards.
-    template = str(template_files())
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Each template file's compiled code, kept in memory by the process for its later bakes.
+
+    Jinja checks the source's checksum on every load, so a changed template compiles again.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if code := self.compiled.get(bucket.key):
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
+
+
+def render(template: str, output_dir: Path, **options: Any) -> Path:
+    """cookiecutter(template, ...) in this process, its hooks included, as a user would run it.
+
+    Its Jinja environment reuses what earlier bakes compiled (a third of a bake's CPU time):
+    the render is the same. cookiecutter leaves its rendered hooks and the emptied directory of
+    its template copy in the temporary directory on every run: it gets one removed afterwards.
+    """
+
+    def environment(context: dict[str, Any]) -> Any:
+        env = create_env_with_context(context)
+        env.bytecode_cache = COMPILED
+        return env
+
     with (
         tempfile.TemporaryDirectory(prefix="bake-") as scratch,
         pytest.MonkeyPatch.context() as patch,
     ):
         patch.setattr(tempfile, "tempdir", scratch)
-        project = cookiecutter(
-            template, no_input=True, extra_context=answers, output_dir=str(output_dir)
-        )
-    return Path(project)
+        patch.setattr(cookiecutter.generate, "create_env_with_context", environment)
+        return Path(cookiecutter.main.cookiecutter(template, output_dir=str(output_dir), **options))
+
+
+def bake(output_dir: Path, answers: dict[str, Any]) -> Path:
+    """Render the template with its hooks, as a user would, and return the project."""
+    return render(str(template_files()), output_dir, no_input=True, extra_context=answers)
 
 
 def _server(kind: str, base: Path) -> Iterator[dbservers.DatabaseServer]:

@@ -6,14 +6,12 @@ import filecmp
 import os
 import re
 import subprocess
-import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cookiecutter.main import cookiecutter
 
 from hooks.post_gen_project import OPTION_PATHS, paths_to_remove
 from tests.conftest import (
@@ -24,6 +22,7 @@ from tests.conftest import (
     project_env,
     python_for,
     record_passed,
+    render,
     run,
     run_once,
     run_suite,
@@ -127,20 +126,8 @@ def test_bake_is_deterministic_and_replayable(
     an identical tree, but for the fresh secret. (The run's shared bake is the first: the
     tests that read it would also be caught writing to it.)"""
     first = baked(combo)
-    replayed_dir = tmp_path / "replayed"
-    template = str(template_files())  # before tempdir is patched: it outlives this test
-    with (
-        tempfile.TemporaryDirectory(prefix="bake-") as scratch,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setattr(tempfile, "tempdir", scratch)  # for what cookiecutter leaves behind
-        replayed = Path(
-            cookiecutter(
-                template,
-                replay=str(first / ".cookiecutter.json"),
-                output_dir=str(replayed_dir),
-            )
-        )
+    replay = str(first / ".cookiecutter.json")
+    replayed = render(str(template_files()), tmp_path / "replayed", replay=replay)
 
     assert_same_tree(first, replayed)
     assert (first / ".env").read_text() != (replayed / ".env").read_text()
