@@ -15,7 +15,6 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-import sentry_sdk
 from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,10 +25,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-{%- if cookiecutter.tasks == "celery" %}
-from sentry_sdk.integrations.celery import CeleryIntegration
-{%- endif %}
-from sentry_sdk.integrations.flask import FlaskIntegration
 from werkzeug.exceptions import Unauthorized
 
 if TYPE_CHECKING:
@@ -99,21 +94,33 @@ def init_app(app: Flask) -> None:
     """Record every answer (access log, metrics), serve /metrics outside the OpenAPI spec, and
     report errors to Sentry when SENTRY_DSN is set."""
     if app.config["SENTRY_DSN"]:
-        sentry_sdk.init(
-            dsn=app.config["SENTRY_DSN"],
-            release=app.config["API_VERSION"],
-            environment=app.config["APP_ENV"],
-{%- if cookiecutter.tasks == "celery" %}
-            integrations=[FlaskIntegration(), CeleryIntegration()],
-{%- else %}
-            integrations=[FlaskIntegration()],
-{%- endif %}
-            max_request_body_size="never",  # and, by default, no personal data
-            before_send=scrub,
-        )
+        init_sentry(app)
     BUILD.labels(app.config["API_VERSION"]).set(1)
     app.after_request(_record)
     app.add_url_rule("/metrics", "metrics", _metrics)
+
+
+def init_sentry(app: Flask) -> None:
+    """Report errors to SENTRY_DSN. The SDK is imported here, once there is a DSN: without one,
+    every process (each CLI command, each worker) starts without loading it."""
+    import sentry_sdk
+{%- if cookiecutter.tasks == "celery" %}
+    from sentry_sdk.integrations.celery import CeleryIntegration
+{%- endif %}
+    from sentry_sdk.integrations.flask import FlaskIntegration
+
+    sentry_sdk.init(
+        dsn=app.config["SENTRY_DSN"],
+        release=app.config["API_VERSION"],
+        environment=app.config["APP_ENV"],
+{%- if cookiecutter.tasks == "celery" %}
+        integrations=[FlaskIntegration(), CeleryIntegration()],
+{%- else %}
+        integrations=[FlaskIntegration()],
+{%- endif %}
+        max_request_body_size="never",  # and, by default, no personal data
+        before_send=scrub,
+    )
 
 
 def scrub(event: "Event", hint: "Hint") -> "Event":
