@@ -44,32 +44,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 # The longest single checks start first, so neither xdist worker begins one while the other
 # runs out of work (the tail of a run is otherwise one of them, on one core).
 FIRST = ("test_fresh_install_passes_on_its_python", "test_upgrade_script_merges_a_release")
-# The answers a generated suite's input depends on: the other answers render its src/, tests/
-# and suite settings byte for byte the same (run_once finds them equal by their hash).
-SUITE_ANSWERS = ("auth", "database", "tasks")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest checks first; last, each matrix suite whose outcome an earlier check of the
-    run computes, so that it reads the outcome rather than waits for it with a worker idle."""
     items.sort(key=lambda item: not item.name.startswith(FIRST))
-    computed = {suite_key(combinations()[0])}  # by the upgrade merge, which starts first
-    repeats = set()
-    for item in items:
-        combo = getattr(item, "callspec", None) and item.callspec.params.get("combo")
-        if not combo:
-            continue
-        if item.name.startswith("test_fresh_install_passes_on_its_python"):
-            computed.add(suite_key(combo))
-        elif item.name.startswith("test_generated_suite_passes"):
-            if suite_key(combo) in computed:
-                repeats.add(item.nodeid)
-            computed.add(suite_key(combo))
-    items.sort(key=lambda item: item.nodeid in repeats)
-
-
-def suite_key(combo: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(combo[answer] for answer in SUITE_ANSWERS)
 
 
 @pytest.fixture(scope="session", autouse=True)
