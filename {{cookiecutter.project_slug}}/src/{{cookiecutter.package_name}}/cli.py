@@ -14,11 +14,8 @@ from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
-from prometheus_client import multiprocess
 
-from . import create_app
 from .extensions import db
-from .observability import logging_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,16 +80,19 @@ def prepare(app: Flask) -> None:
 def share_metrics(argv: Sequence[str] | None) -> None:
     """Give the workers one folder for their metrics; set, it is emptied of an earlier run's.
 
-    prometheus-client chooses per-process files when it is first imported, which importing this
-    package has done: without the folder named, the command starts itself again with it.
+    prometheus-client chooses per-process files when it is first imported. The command imports
+    the app (and so prometheus-client) only after this; a caller that imported it earlier gets
+    the command started again, with the folder named.
     """
     if folder := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
         return
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
-    again = sys.argv[1:] if argv is None else list(argv)
-    os.execv(sys.executable, [sys.executable, "-m", "{{ cookiecutter.package_name }}.cli", *again])
+    if "prometheus_client" in sys.modules:
+        again = sys.argv[1:] if argv is None else list(argv)
+        module = "{{ cookiecutter.package_name }}.cli"
+        os.execv(sys.executable, [sys.executable, "-m", module, *again])
 
 
 def announce(server: Arbiter) -> None:
@@ -103,6 +103,8 @@ def announce(server: Arbiter) -> None:
 
 def worker_exited(server: Arbiter, worker: Worker) -> None:
     """Keep a dead worker's counts, and drop its live-only gauges (gunicorn's child_exit)."""
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
@@ -110,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse the flags, prepare the database and serve until stopped."""
     args = build_parser().parse_args(argv)
     share_metrics(argv)
+    from .app import create_app  # imported after share_metrics, which it must follow
+    from .observability import logging_config
+
     overrides: dict[str, Any] = {}
     if args.db:
         overrides["DATABASE_URL"] = args.db
