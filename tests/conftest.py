@@ -44,31 +44,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 # The longest single checks start first, so neither xdist worker begins one while the other
 # runs out of work (the tail of a run is otherwise one of them, on one core).
 FIRST = ("test_fresh_install_passes_on_its_python", "test_upgrade_script_merges_a_release")
-SUITES = "test_generated_suite_passes["
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.name.startswith(FIRST))
-    spread_shared_suites(items)
-
-
-def spread_shared_suites(items: list[pytest.Item]) -> None:
-    """Reorder the matrix's suites among their places: first one combination of each distinct
-    suite (auth x database x tasks: the other answers render its input byte for byte the same),
-    then a second of each, and so on. Combinations that share a suite outcome then stand 18
-    apart, not side by side, so a worker that takes over the end of the other's queue does not
-    start one while the other still computes it and wait for it (run_once) with a core idle."""
-    places = [i for i, item in enumerate(items) if item.name.startswith(SUITES)]
-    seen: dict[tuple[Any, ...], int] = {}
-    order = []
-    for place in places:
-        combo = items[place].callspec.params["combo"]  # type: ignore[attr-defined]
-        key = tuple(combo[answer] for answer in ("auth", "database", "tasks"))
-        order.append((seen.get(key, 0), place))
-        seen[key] = seen.get(key, 0) + 1
-    spread = [items[place] for _, place in sorted(order)]
-    for place, item in zip(places, spread, strict=True):
-        items[place] = item
 
 
 @pytest.fixture(scope="session", autouse=True)
