@@ -209,8 +209,11 @@ def project_env(
     # makes each process compile again all it imports: in a fresh virtualenv, whose libraries are
     # installed uncompiled, that is seconds per process).
     unset = {"DATABASE_URL", "TEST_DATABASE_URL", "APP_CONFIG_FILE", "PYTHONPATH"}
-    unset.add("PYTHONDONTWRITEBYTECODE")
-    env = {key: value for key, value in os.environ.items() if key not in unset}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in unset and key != "PYTHONDONTWRITEBYTECODE"
+    }
     env["PYTHONPATH"] = str(project / "src")
     # Its own root for pytest's temporary directories: pytest deletes all but the newest three
     # under the root at the end of a run, and the shared one holds every other suite's.
