@@ -41,13 +41,78 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"matrix: {len(combos)} combinations ({product} full product, {sweeps} cosmetic sweeps)"
 
 
-# The longest single checks start first, so neither xdist worker begins one while the other
-# runs out of work (the tail of a run is otherwise one of them, on one core).
-FIRST = ("test_fresh_install_passes_on_its_python", "test_upgrade_script_merges_a_release")
+# `make test` runs xdist with --dist loadscope, whose scopes are the units below: a worker that is
+# nearly out of work gets the next unit in collection order. Two choices keep both cores busy to
+# the end:
+# - Tests that reuse one outcome (run_once) are one unit: the combinations whose generated suite is
+#   the same (one per auth x database x tasks; the fresh installs are those suites too), and the
+#   first image with the rebuild test that reuses its layers. One worker computes the outcome and
+#   reuses it; the other never waits for it. (xdist's loadgroup does this with marks, but reads
+#   them into a nodeid attribute pytest 9.2 no longer has.)
+# - The dearest units go first, so a run ends on tests of a second or less. The suites alternate
+#   with the image builds, which wait on the network and the disk while a suite computes.
+SUITE_KEYS = ("auth", "database", "tasks")
+SUITE_UNIT = re.compile(
+    r"::(test_fresh_install_passes_on_its_python|test_generated_suite_passes|test_bake_is_clean"
+    r"|test_bake_is_deterministic_and_replayable)\[auth=(\w+)-database=(\w+)-tasks=(\w+)-"
+)
+IMAGE_FIRST = ("::test_a_rebuild_after_a_code_change_carries_it", "::test_image_builds_and_serves[")
+# Units by rank, dearest first; the suites and images share rank 1, interleaved.
+RANKS = {
+    "test_fresh_install_passes_on_its_python": 0,
+    "test_generated_suite_passes": 1,
+    "test_image_builds_and_serves": 1,
+    "test_short_benchmark_writes_its_report": 2,
+    "test_served_project_keeps_its_contract": 3,
+    "test_fresh_bake_passes_pre_commit": 4,
+    "test_upgrade_script_merges_a_release_into_an_edited_project": 4,
+}
+
+
+def suite_unit(combo: dict[str, Any]) -> str:
+    return "suite-" + "-".join(str(combo[key]) for key in SUITE_KEYS)
+
+
+def unit_of(nodeid: str) -> str:
+    """The scheduling unit of a test: its suite's, the first image's, or its own."""
+    if match := SUITE_UNIT.search(nodeid):
+        return "suite-" + "-".join(match.groups()[1:])
+    from tests.test_image import IMAGES
+
+    first_image = IMAGE_FIRST[1] + combination_id(IMAGES[0]) + "]"
+    if nodeid.endswith((IMAGE_FIRST[0], first_image)):
+        return "image-first"
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Units(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return Units(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.name.startswith(FIRST))
+    from tests.test_image import IMAGES, image_key
+
+    suites = {suite_unit(combo): index for index, combo in enumerate(combinations())}
+    suites = {unit: order for order, unit in enumerate(sorted(suites, key=suites.__getitem__))}
+    images = {image_key(combo): index for index, combo in enumerate(IMAGES)}
+
+    def place(item: pytest.Item) -> tuple[int, int]:
+        name = item.originalname if isinstance(item, pytest.Function) else item.name
+        if name == "test_generated_suite_passes":
+            return RANKS[name], 2 * suites[suite_unit(item.callspec.params["combo"])]
+        if name == "test_image_builds_and_serves":
+            return RANKS[name], 2 * images[image_key(item.callspec.params["combo"])] + 1
+        return RANKS.get(name, len(RANKS)), 0
+
+    items.sort(key=place)
 
 
 @pytest.fixture(scope="session", autouse=True)

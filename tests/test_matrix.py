@@ -183,7 +183,7 @@ FRESH_INSTALLS = fresh_installs()
 @pytest.mark.parametrize(
     "combo",
     FRESH_INSTALLS,
-    ids=[f"python{combo['python_version']}-{combo['database']}" for combo in FRESH_INSTALLS],
+    ids=[combination_id(combo) for combo in FRESH_INSTALLS],
 )
 def test_fresh_install_passes_on_its_python(
     combo: dict[str, Any],
