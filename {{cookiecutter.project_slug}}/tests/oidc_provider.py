@@ -41,7 +41,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 Mode = Literal["up", "hanging", "garbage"]
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 HANG_SECONDS = 30  # a "hanging" provider answers after this long, or when stopped or reset
-DEVICE_INTERVAL = 1  # seconds between polls of the device flow (RFC 8628's default is 5)
+# Seconds between polls of the device flow (RFC 8628's default is 5; a JSON number, so a fraction
+# of a second is valid and keeps the client's tests short).
+DEVICE_INTERVAL = 0.2
 API_SCOPES = ("resources:read", "resources:write")
 
 

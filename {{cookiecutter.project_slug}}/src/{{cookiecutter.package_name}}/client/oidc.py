@@ -105,7 +105,7 @@ def device_flow(session: Any, metadata: dict[str, Any], extra: dict[str, str]) -
     )
     if complete := grant.get("verification_uri_complete"):
         click.echo(f"or open {complete}", err=True)
-    interval = int(grant.get("interval", 5))
+    interval = float(grant.get("interval", 5))  # a JSON number of seconds
     deadline = time.monotonic() + int(grant.get("expires_in", 600))
     while time.monotonic() < deadline:
         time.sleep(interval)
