@@ -183,7 +183,6 @@ def test_image_builds_and_serves(
     database_url: Any,
     redis_url: str | None,
     image_figures: Figures,
-    request: pytest.FixtureRequest,
 ) -> None:
     """The image builds, migrates by itself, serves as uid 10001, is healthy, authenticates,
     stops cleanly on SIGTERM, and a second start migrates nothing and serves the same data.
@@ -192,8 +191,6 @@ def test_image_builds_and_serves(
     auth = combo["auth"]
     layers = image_key(combo) == image_key(IMAGES[0])  # the rebuild test reuses its layers
     tag, seconds = build_once(podman, project, outcomes, combination_id(combo), layers)
-    if not layers:  # no later test uses it: removed now, while the other worker computes
-        request.addfinalizer(lambda: podman("rmi", "--force", tag, check=False, timeout=120))
     image_figures["build"] = f"{seconds:.0f} s" if seconds else "shared"
     size = int(podman("image", "inspect", "--format", "{{.Size}}", tag).stdout)
     image_figures["size"] = f"{size / 1e6:.0f} MB"
