@@ -42,7 +42,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 # `make test` runs xdist with --dist loadscope, whose scopes are the units below: a worker that is
-# nearly out of work gets the next unit in collection order. Two choices keep both cores busy to
+# nearly out of work gets the next unit in collection order. Two choices keep every worker busy to
 # the end:
 # - Tests that reuse one outcome (run_once) are one unit: the combinations whose generated suite is
 #   the same (one per auth x database x tasks; the fresh installs are those suites too), and the
@@ -76,7 +76,7 @@ def suite_unit(combo: dict[str, Any]) -> str:
 def unit_of(nodeid: str) -> str:
     """The scheduling unit of a test: its suite's, the first image's, or its own."""
     if match := SUITE_UNIT.search(nodeid):
-        return "suite-" + "-".join(match.groups()[1:])
+        return suite_unit(dict(zip(SUITE_KEYS, match.groups()[1:], strict=True)))
     from tests.test_image import IMAGES
 
     first_image = IMAGE_FIRST[1] + combination_id(IMAGES[0]) + "]"
@@ -106,8 +106,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     from tests.test_image import IMAGES, image_key
 
-    suites = {suite_unit(combo): index for index, combo in enumerate(combinations())}
-    suites = {unit: order for order, unit in enumerate(sorted(suites, key=suites.__getitem__))}
+    units = dict.fromkeys(suite_unit(combo) for combo in combinations())  # in matrix order
+    suites = {unit: order for order, unit in enumerate(units)}
     images = {image_key(combo): index for index, combo in enumerate(IMAGES)}
 
     def place(item: pytest.Item) -> tuple[int, int]:
