@@ -89,14 +89,25 @@ def stop(server: "subprocess.Popen[str]") -> str:
 def test_the_command_migrates_and_serves(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
-    """It applies migrations, starts gunicorn, and answers HTTP on the printed port."""
-    server, base = start(tmp_path, migrated, settings, workers=1, INSTANCE_PATH=str(tmp_path))
+    """It applies migrations, starts gunicorn, and answers HTTP on the printed port. Its
+    metrics folder, made in TMPDIR, is gone once it has stopped."""
+    server, base = start(
+        tmp_path,
+        migrated,
+        settings,
+        workers=1,
+        INSTANCE_PATH=str(tmp_path),
+        PROMETHEUS_MULTIPROC_DIR="",  # unset: the command makes its own folder
+        TMPDIR=str(tmp_path),
+    )
     try:
         body = _get_when_up(f"{base}/healthz")
         assert body == '{"status":"ok"}\n'
         assert _get_when_up(f"{base}/readyz") == '{"status":"ok"}\n'
+        assert len(list(tmp_path.glob("metrics-*"))) == 1
     finally:
         stop(server)
+    assert not list(tmp_path.glob("metrics-*"))
 
 
 def start_workers(

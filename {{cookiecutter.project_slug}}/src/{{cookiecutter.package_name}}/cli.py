@@ -1,8 +1,10 @@
 """The `{{ cookiecutter.project_slug }}` command: migrate the database, then serve the API under gunicorn."""
 
 import argparse
+import atexit
 import logging.config
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -78,7 +80,8 @@ def prepare(app: Flask) -> None:
 
 
 def share_metrics(argv: Sequence[str] | None) -> None:
-    """Give the workers one folder for their metrics; set, it is emptied of an earlier run's.
+    """Give the workers one folder for their metrics; set, it is emptied of an earlier run's,
+    else a temporary one is made and removed when the command exits.
 
     prometheus-client chooses per-process files when it is first imported. The command imports
     the app (and so prometheus-client) only after this; a caller that imported it earlier gets
@@ -88,11 +91,18 @@ def share_metrics(argv: Sequence[str] | None) -> None:
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
         return
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
     if "prometheus_client" in sys.modules:
         again = sys.argv[1:] if argv is None else list(argv)
         module = "{{ cookiecutter.package_name }}.cli"
         os.execv(sys.executable, [sys.executable, "-m", module, *again])
+    atexit.register(remove_metrics, folder, os.getpid())
+
+
+def remove_metrics(folder: str, owner: int) -> None:
+    """Remove the metrics folder when the command exits: not when a forked worker does."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def announce(server: Arbiter) -> None:
