@@ -56,7 +56,7 @@ SUITE_UNIT = re.compile(
     r"::(test_fresh_install_passes_on_its_python|test_generated_suite_passes|test_bake_is_clean"
     r"|test_bake_is_deterministic_and_replayable)\[auth=(\w+)-database=(\w+)-tasks=(\w+)-"
 )
-IMAGE_FIRST = ("::test_a_rebuild_after_a_code_change_carries_it", "::test_image_builds_and_serves[")
+REBUILD_TEST = "::test_a_rebuild_after_a_code_change_carries_it"
 # Units by rank, dearest first; the suites and images share rank 1, interleaved.
 RANKS = {
     "test_fresh_install_passes_on_its_python": 0,
@@ -79,8 +79,8 @@ def unit_of(nodeid: str) -> str:
         return suite_unit(dict(zip(SUITE_KEYS, match.groups()[1:], strict=True)))
     from tests.test_image import IMAGES
 
-    first_image = IMAGE_FIRST[1] + combination_id(IMAGES[0]) + "]"
-    if nodeid.endswith((IMAGE_FIRST[0], first_image)):
+    first_image = f"::test_image_builds_and_serves[{combination_id(IMAGES[0])}]"
+    if nodeid.endswith((REBUILD_TEST, first_image)):
         return "image-first"
     return nodeid
 
