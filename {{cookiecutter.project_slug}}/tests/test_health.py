@@ -82,9 +82,20 @@ def test_no_request_opens_a_cookie_session(app: Flask, client: FlaskClient) -> N
 def test_a_request_id_is_echoed(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
     """A well-formed X-Request-ID comes back and is on the access log line."""
     with caplog.at_level("INFO"):
-        response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+        response = client.get("/api/greeting/v1", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
     assert any("request_id=abc-123" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("probe", ["/healthz", "/readyz"])
+def test_probes_log_their_access_lines_at_debug(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, probe: str
+) -> None:
+    """The orchestrator asks the probes every few seconds: their lines are DEBUG, not INFO."""
+    with caplog.at_level("DEBUG", logger="{{ cookiecutter.package_name }}.access"):
+        assert client.get(probe, headers={"X-Request-ID": "probe-1"}).status_code == 200
+    lines = [r for r in caplog.records if "request_id=probe-1" in r.getMessage()]
+    assert [r.levelname for r in lines] == ["DEBUG"]
 
 
 @pytest.mark.parametrize("supplied", [None, "", "has spaces", "x" * 129, 'quote"d<script>'])

@@ -23,8 +23,10 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict
 def test_two_workers_log_json_and_sum_their_metrics(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
-    """Under gunicorn with 2 workers: JSON lines (gunicorn's too) and one summed request count."""
-    server, base, sent = start_workers(tmp_path, migrated, settings)
+    """Under gunicorn with 2 workers: JSON lines (gunicorn's too) and one summed request count.
+
+    LOG_LEVEL=DEBUG: the /healthz it counts log their access lines at DEBUG."""
+    server, base, sent = start_workers(tmp_path, migrated, {**settings, "LOG_LEVEL": "DEBUG"})
     try:
         _status, _body, headers = get(f"{base}/api/greeting/v1", {"X-Request-ID": "trace-42"})
         assert headers["X-Request-ID"] == "trace-42"

@@ -2,39 +2,60 @@
 and no cookie sessions."""
 
 import re
+import secrets
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # A client-supplied id is echoed only if it is short and plain, so it cannot forge log lines.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# WSGI environ keys: the request's id and the time its handling started (Envelope).
+REQUEST_ID = f"{__package__}.request_id"
+STARTED = f"{__package__}.started"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-class IgnoreTrailingSlash:
-    """Serve /x/ as /x: clients are neither redirected nor refused for a trailing slash."""
+class Envelope:
+    """The outermost layer of the app: serve /x/ as /x (clients are neither redirected nor
+    refused for a trailing slash), take the caller's request id or make one, start the clock,
+    and stamp the id and the version on every answer, whatever answered it.
 
-    def __init__(self, app: "WSGIApplication") -> None:
-        self.app = app
+    The id and the start time are kept in the WSGI environ (REQUEST_ID, STARTED), where the
+    logs and metrics read them.
+    """
+
+    def __init__(self, app: "WSGIApplication", version: str) -> None:
+        self.app, self.version = app, version
 
     def __call__(
         self, environ: "WSGIEnvironment", start_response: "StartResponse"
     ) -> Iterable[bytes]:
+        environ[STARTED] = time.perf_counter()
         path = environ.get("PATH_INFO", "")
         if len(path) > 1 and path.endswith("/"):
             environ["PATH_INFO"] = path.rstrip("/") or "/"
-        return self.app(environ, start_response)
+        supplied = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = supplied if _REQUEST_ID.fullmatch(supplied) else secrets.token_hex(16)
+        environ[REQUEST_ID] = request_id
+        stamp = [("X-Request-ID", request_id), ("X-App-Version", self.version)]
+
+        def stamped(
+            status: str, headers: list[tuple[str, str]], exc_info: "OptExcInfo | None" = None
+        ) -> Callable[[bytes], object]:
+            return start_response(status, headers + stamp, exc_info)
+
+        return self.app(environ, stamped)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -73,38 +94,26 @@ class NoSessions(SessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Install the hooks and, behind reverse proxies, trust their X-Forwarded-* headers."""
+    """Install the envelope and the hooks and, behind reverse proxies, trust their X-Forwarded-*
+    headers."""
     app.json = JSONProvider(app)
     app.session_interface = NoSessions()
-    app.wsgi_app = IgnoreTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = Envelope(app.wsgi_app, app.config["API_VERSION"])  # type: ignore[method-assign]
     proxies = app.config["PROXY_FIX_COUNT"]
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
-    app.before_request(_start)
     app.before_request(_require_json_body)
-    app.after_request(_finish)
 
 
-def _start() -> None:
-    """Take the caller's request id or make one, and start the clock."""
-    supplied = request.headers.get("X-Request-ID", "")
-    g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
-    g.started = time.perf_counter()
+def request_id() -> str | None:
+    """The id of the request being served, if any."""
+    return request.environ.get(REQUEST_ID) if has_request_context() else None
 
 
 def _require_json_body() -> None:
     """Refuse a body that is not JSON with 415 rather than a confusing validation error."""
-    has_body = bool(request.content_length) or "chunked" in request.headers.get(
-        "Transfer-Encoding", ""
-    )
-    if request.method in _BODY_METHODS and has_body and not request.is_json:
-        raise UnsupportedMediaType("Send the request body as application/json.")
-
-
-def _finish(response: Response) -> Response:
-    """Stamp the version and request id on the response."""
-    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
-    response.headers["X-App-Version"] = current_app.config["API_VERSION"]
-    return response
+    if request.method in _BODY_METHODS and not request.is_json:
+        if request.content_length or "chunked" in request.headers.get("Transfer-Encoding", ""):
+            raise UnsupportedMediaType("Send the request body as application/json.")

@@ -13,9 +13,10 @@ import hmac
 import logging
 import os
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,6 +27,8 @@ from prometheus_client import (
     multiprocess,
 )
 from werkzeug.exceptions import Unauthorized
+
+from .middleware import REQUEST_ID, STARTED, request_id
 
 if TYPE_CHECKING:
     from sentry_sdk.types import Event, Hint
@@ -47,6 +50,9 @@ BUILD = Gauge(
     "app_build_info", "The running version", ["version"], multiprocess_mode="max", registry=None
 )
 
+# The orchestrator's probes: asked every few seconds, their access lines are DEBUG.
+PROBES = frozenset({"/healthz", "/readyz"})
+
 # Request parts that never leave for the error tracker, whatever the SDK's defaults.
 PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
@@ -56,7 +62,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+            record.request_id = request_id() or "-"
         return True
 
 
@@ -133,36 +139,49 @@ def scrub(event: "Event", hint: "Hint") -> "Event":
         details["headers"] = {
             name: value for name, value in headers.items() if name.lower() not in PRIVATE_HEADERS
         }
-    if has_request_context() and "request_id" in g:
-        event.setdefault("tags", {})["request_id"] = g.request_id
+    if identifier := request_id():
+        event.setdefault("tags", {})["request_id"] = identifier
     return event
 
 
 def _record(response: Response) -> Response:
-    """Count the answer by route template and status, and write its access line."""
-    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    route = request.url_rule.rule if request.url_rule else "unmatched"
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    LATENCY.labels(request.method, route).observe(elapsed)
-    if access_log.isEnabledFor(logging.INFO):  # below the level: nothing is gathered
+    """Count the answer by route template and status, and write its access line (probes' at
+    DEBUG: an orchestrator asks them every few seconds)."""
+    environ = request.environ
+    now = time.perf_counter()
+    elapsed = now - environ.get(STARTED, now)
+    rule, method, status = request.url_rule, environ["REQUEST_METHOD"], response.status_code
+    route = rule.rule if rule else "unmatched"
+    requests, latency = _series(method, route, status)
+    requests.inc()
+    latency.observe(elapsed)
+    level = logging.DEBUG if route in PROBES else logging.INFO
+    if access_log.isEnabledFor(level):  # below the level: nothing is gathered
         path = request.full_path.rstrip("?")
-        access_log.info(
+        access_log.log(
+            level,
             '%s "%s %s" %s %.1fms request_id=%s',
             request.remote_addr,
-            request.method,
+            method,
             path,
-            response.status_code,
+            status,
             elapsed * 1000,
-            g.get("request_id", "-"),
+            environ.get(REQUEST_ID, "-"),
             extra={
-                "method": request.method,
+                "method": method,
                 "path": path,
-                "status": response.status_code,
+                "status": status,
                 "duration_ms": round(elapsed * 1000, 1),
                 "remote_addr": request.remote_addr,
             },
         )
     return response
+
+
+@lru_cache(maxsize=1024)
+def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The request counter and latency histogram of one method, route and status."""
+    return REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
 
 
 def _metrics() -> Response:

@@ -39,11 +39,18 @@ blp = Blueprint(
 
 # Counted per client address by default; the login route adds a count per username.
 limiter = Limiter(get_remote_address)
+
 TOO_MANY_LOGINS = "Too many login attempts; try again later."
 
 # Token responses must not be cached (RFC 6749, section 5.1).
 NO_STORE = {"Cache-Control": "no-store"}
 BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    """Only this blueprint's routes have limits: the others skip the limiter's work."""
+    return request.blueprint != blp.name
 
 
 class LoginSchema(ma.Schema):
