@@ -23,6 +23,7 @@ CONTEXT = r"""{{ cookiecutter | jsonify }}"""
 # chosen are removed, except those also listed under the chosen value.
 _AUTHENTICATED = (
     "src/{package_name}/api/greeting/v3.py",
+    "src/{package_name}/auth/cache.py",
     "tests/test_privileges.py",
 )
 OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {

@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 from {{ cookiecutter.package_name }}.auth.token.models import User
 from {{ cookiecutter.package_name }}.auth.token.passwords import hash_password
 from {{ cookiecutter.package_name }}.auth.token.routes import limiter
-from {{ cookiecutter.package_name }}.auth.token.tokens import issue_tokens
+from {{ cookiecutter.package_name }}.auth.token.tokens import CHECKED, issue_tokens
 from {{ cookiecutter.package_name }}.extensions import db
 
 PASSWORD = "Correct-Horse-7-battery"
@@ -110,10 +110,12 @@ def served_auth() -> ServedTokens:
 
 @pytest.fixture(scope="session")
 def reset_auth() -> Callable[[Flask], None]:
-    """What a shared app forgets after each test: the login attempts it counted."""
+    """What a shared app forgets after each test: the login attempts it counted and the access
+    tokens it checked."""
 
     def reset(app: Flask) -> None:
         limiter.reset()
+        app.extensions[CHECKED].clear()
 
     return reset
 

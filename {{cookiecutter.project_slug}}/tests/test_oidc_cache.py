@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from {{ cookiecutter.package_name }}.auth.cache import ExpiringLRU
 from {{ cookiecutter.package_name }}.auth.oidc import EXTENSION
-from {{ cookiecutter.package_name }}.auth.oidc.cache import ExpiringLRU
 from {{ cookiecutter.package_name }}.auth.oidc.jwt import REFETCH_INTERVAL
 
 URL = "/api/resources/v1"
@@ -91,7 +91,7 @@ def test_inactive_answers_are_not_kept(make_app: MakeApp, auth: Any, clock: Cloc
 
 
 def test_the_cache_is_bounded_least_recently_used_out_first() -> None:
-    cache = ExpiringLRU(maxsize=2, clock=lambda: 0.0)
+    cache: ExpiringLRU[bytes, dict[str, int]] = ExpiringLRU(maxsize=2, clock=lambda: 0.0)
     cache.put(b"a", {"n": 1}, deadline=10)
     cache.put(b"b", {"n": 2}, deadline=10)
     assert cache.get(b"a") == {"n": 1}  # a is now the most recently used

@@ -1,6 +1,7 @@
 """The token flow end to end: log in, use, refresh, reuse, log out, and every refusal."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -14,11 +15,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from {{ cookiecutter.package_name }}.auth.token.models import User
+from {{ cookiecutter.package_name }}.auth.token.models import RefreshToken, User
+from {{ cookiecutter.package_name }}.auth.token.tokens import CHECKED
 from {{ cookiecutter.package_name }}.extensions import db
+from {{ cookiecutter.package_name }}.models import utcnow
 from test_cli import start_workers, stop
 
 from auth_token import LOGIN, PASSWORD, AuthActions, bearer
@@ -104,11 +107,45 @@ def test_logout_revokes_the_access_token_and_its_refresh_tokens(
 ) -> None:
     auth.create_user()
     tokens = auth.tokens()
+    assert client.get(ME, headers=bearer(tokens["access_token"])).status_code == 200
     response = client.post(LOGOUT, headers=bearer(tokens["access_token"]))
     assert response.status_code == 204
+    # This worker checked the token before: it forgets that at once.
     assert_refused(client.get(ME, headers=bearer(tokens["access_token"])))
     assert_refused(client.post(REFRESH, headers=bearer(tokens["refresh_token"])))
     assert_refused(client.get("/api/resources/v1", headers=bearer(tokens["access_token"])))
+
+
+def revoke_every_login(app: Flask) -> None:
+    """Revoke every token in the database only, as another worker's logout does."""
+    with app.app_context():
+        db.session.execute(update(RefreshToken).values(revoked_at=utcnow()))
+        db.session.commit()
+
+
+def test_a_worker_remembers_a_checked_token_for_the_ttl(
+    make_app: MakeApp, auth: AuthActions
+) -> None:
+    """Another worker's logout reaches this one within TOKEN_CACHE_TTL_SECONDS."""
+    headers = auth.headers("alice")
+    worker = make_app(TOKEN_CACHE_TTL_SECONDS=30)
+    client = worker.test_client()
+    assert client.get(ME, headers=headers).status_code == 200
+    revoke_every_login(worker)
+    assert client.get(ME, headers=headers).status_code == 200, "remembered"
+    worker.extensions[CHECKED].clock = lambda: time.time() + 31
+    assert_refused(client.get(ME, headers=headers))
+
+
+def test_with_no_ttl_every_request_checks_the_database(
+    make_app: MakeApp, auth: AuthActions
+) -> None:
+    headers = auth.headers("alice")
+    worker = make_app(TOKEN_CACHE_TTL_SECONDS=0)
+    client = worker.test_client()
+    assert client.get(ME, headers=headers).status_code == 200
+    revoke_every_login(worker)
+    assert_refused(client.get(ME, headers=headers))
 
 
 def test_a_refresh_token_is_no_access_token(client: FlaskClient, auth: AuthActions) -> None:
@@ -216,7 +253,8 @@ def test_a_disabled_user_cannot_log_in_or_use_its_tokens(
 def test_a_token_keeps_only_the_scopes_its_user_still_has(
     client: FlaskClient, auth: AuthActions, app: Flask
 ) -> None:
-    """Taking a scope from a user takes it from the tokens already issued."""
+    """Taking a scope from a user takes it from the tokens already issued (in a worker that
+    checked one, within TOKEN_CACHE_TTL_SECONDS)."""
     headers = auth.headers("alice", ["resources:read", "resources:write"])
     with app.app_context():
         user = db.session.scalars(select(User).where(User.username == "alice")).one()

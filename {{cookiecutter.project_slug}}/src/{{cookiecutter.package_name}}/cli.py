@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
@@ -69,6 +70,15 @@ class Server(BaseApplication):
 
     def load(self) -> Any:  # a Flask app is a WSGI callable; gunicorn's stub type is narrower
         return self.application
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's own lines in LOG_FORMAT (logconfig_dict), and no access lines: the app writes
+    one per request itself, with the request id. gunicorn would otherwise gather the fields of
+    an access line for every request, to drop it."""
+
+    def access(self, *args: Any) -> None:
+        """Write nothing."""
 
 
 def prepare(app: Flask) -> None:
@@ -145,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Newer gunicorn opens a control socket under ~/.gunicorn; the API needs none.
         "control_socket_disable": True,
         "logconfig_dict": log_config,
+        "logger_class": GunicornLogger,
         "when_ready": announce,
         "child_exit": worker_exited,
     }

@@ -89,9 +89,8 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "handlers": {"app": handler},
         "root": {"handlers": ["app"], "level": level},
         "loggers": {
+            # gunicorn writes no access lines (cli.GunicornLogger): the app does, with its id.
             "gunicorn.error": {"handlers": ["app"], "level": level, "propagate": False},
-            # The app writes the access line itself, with the request id.
-            "gunicorn.access": {"handlers": [], "propagate": False},
         },
     }
 

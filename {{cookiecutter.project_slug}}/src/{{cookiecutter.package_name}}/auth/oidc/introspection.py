@@ -9,7 +9,7 @@ import hashlib
 from typing import Any
 
 from ..base import unauthorized
-from .cache import ExpiringLRU
+from ..cache import ExpiringLRU
 from .claims import check_audience, check_issuer
 from .idp import IdentityProvider
 
@@ -23,7 +23,7 @@ class IntrospectionValidator:
         self.idp = idp
         self.audience = audience
         self.ttl = ttl
-        self.cache = ExpiringLRU(MAX_ENTRIES)
+        self.cache: ExpiringLRU[bytes, dict[str, Any]] = ExpiringLRU(MAX_ENTRIES)
 
     def validate(self, token: str) -> dict[str, Any]:
         key = hashlib.sha256(token.encode()).digest()

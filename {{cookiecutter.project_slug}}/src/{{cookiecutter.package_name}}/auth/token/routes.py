@@ -30,8 +30,9 @@ from .tokens import (
     rotate,
 )
 
+BLUEPRINT = "auth_v1"
 blp = Blueprint(
-    "auth_v1",
+    BLUEPRINT,
     __name__,
     url_prefix="/api/auth/v1",
     description="Bearer tokens: log in with a password, refresh, log out.",
@@ -50,7 +51,7 @@ BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
 @limiter.request_filter
 def _unlimited() -> bool:
     """Only this blueprint's routes have limits: the others skip the limiter's work."""
-    return request.blueprint != blp.name
+    return request.blueprint != BLUEPRINT
 
 
 class LoginSchema(ma.Schema):

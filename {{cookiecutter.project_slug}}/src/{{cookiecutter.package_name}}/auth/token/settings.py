@@ -16,6 +16,14 @@ from .passwords import parse_classes
 MIN_KEY_BYTES = 32
 
 
+def non_negative_int(value: str) -> int:
+    """Read a duration where zero turns something off."""
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more, not {number}")
+    return number
+
+
 def argon2_memory(value: str) -> int:
     """Read ARGON2_MEMORY_COST in KiB: argon2 needs 8 KiB for each of its lanes."""
     kib = int(value)
@@ -44,6 +52,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "JWT_REFRESH_TOKEN_DAYS": (positive_int, 14),
     "JWT_ISSUER": (not_empty, "{{ cookiecutter.project_slug }}"),
     "JWT_AUDIENCE": (not_empty, "{{ cookiecutter.project_slug }}"),
+    # Seconds a worker remembers an access token it checked; 0 checks the database every time.
+    "TOKEN_CACHE_TTL_SECONDS": (non_negative_int, 5),
     "PASSWORD_MIN_LENGTH": (positive_int, 12),
     "PASSWORD_REQUIRED_CLASSES": (parse_classes, "lower,upper,digit"),
     "LOGIN_RATE_LIMIT": (rate_limit, "5 per minute"),

@@ -5,13 +5,14 @@ rotates the presented one out, and presenting a rotated one again revokes the wh
 (every token descended from the same login), since it was stolen or replayed.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import uuid4
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -27,6 +28,7 @@ from ...errors import problem_for_http_exception
 from ...extensions import db
 from ...models import utcnow
 from ..base import Identity, unauthorized
+from ..cache import ExpiringLRU
 from .models import RefreshToken, User
 
 SCHEME_NAME = "bearerAuth"
@@ -38,6 +40,9 @@ FAMILY_CLAIM = "fam"
 SCOPE_CLAIM = "scope"
 
 jwt = JWTManager()
+# app.extensions key of the callers of checked access tokens (authenticate), and their bound.
+CHECKED = "token_checks"
+MAX_CHECKED = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ def rotate(claims: dict[str, Any], user: User) -> TokenPair:
 
 def revoke_family(family: str) -> None:
     """Revoke every token of one login (the caller commits)."""
+    forget_checked()
     db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
@@ -105,11 +111,17 @@ def revoke_family(family: str) -> None:
 
 def revoke_user(user: User) -> None:
     """Revoke every token of every login of a user (the caller commits)."""
+    forget_checked()
     db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def forget_checked() -> None:
+    """Check every access token against the database again, in this worker."""
+    current_app.extensions[CHECKED].clear()
 
 
 def purge_expired() -> int:
@@ -121,13 +133,23 @@ def purge_expired() -> int:
 def authenticate() -> Identity:
     """The caller of this request, from its access token, while its user exists and is active.
 
-    Its scopes are those granted in the token that the user still holds.
+    Its scopes are those granted in the token that the user still holds. A worker remembers the
+    caller of a token it checked for TOKEN_CACHE_TTL_SECONDS (never past the token's expiry): a
+    logout or a disabled user reaches the other workers within that time, this one at once.
     """
+    checked: ExpiringLRU[bytes, Identity] = current_app.extensions[CHECKED]
+    key = hashlib.sha256(request.headers.get("Authorization", "").encode()).digest()
+    if (identity := checked.get(key)) is not None:
+        return identity
     if verify_jwt_in_request() is None:  # flask-jwt-extended skips OPTIONS requests
         raise unauthorized("A bearer token is required.", error=None)
     user: User = get_current_user()
-    granted = frozenset(str(get_jwt().get(SCOPE_CLAIM, "")).split())
-    return Identity(subject=user.username, name=user.username, scopes=granted & user.scope_set)
+    claims = get_jwt()
+    granted = frozenset(str(claims.get(SCOPE_CLAIM, "")).split())
+    identity = Identity(subject=user.username, name=user.username, scopes=granted & user.scope_set)
+    ttl = current_app.config["TOKEN_CACHE_TTL_SECONDS"]
+    checked.put(key, identity, min(checked.clock() + ttl, claims["exp"]))
+    return identity
 
 
 # A family's state: how many tokens it holds, and how many of them are revoked. Built once.
