@@ -149,7 +149,7 @@ def _record(response: Response) -> Response:
     environ = request.environ
     now = time.perf_counter()
     elapsed = now - environ.get(STARTED, now)
-    rule, method, status = request.url_rule, environ["REQUEST_METHOD"], response.status_code
+    rule, method, status = request.url_rule, request.method, response.status_code
     route = rule.rule if rule else "unmatched"
     requests, latency = _series(method, route, status)
     requests.inc()
