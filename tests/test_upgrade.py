@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from tests.matrix import TEMPLATE, combinations
 
 GIT = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
 CRUFT = [PYTHON, "-m", "cruft"]
-VERSION = json.loads((TEMPLATE / "cookiecutter.json").read_text())["__template_version"]
+TEMPLATE_CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+VERSION, SOURCE = TEMPLATE_CONTEXT["__template_version"], TEMPLATE_CONTEXT["__template_source"]
 NEXT = re.sub(r"\.(\d+)\.\d+$", lambda m: f".{int(m[1]) + 1}.0", VERSION)
 OLD, NEW = f"v{VERSION}", f"v{NEXT}"
 DEFAULT = combinations()[0]
@@ -159,6 +161,31 @@ def test_template_version_is_the_newest_changelog_entry() -> None:
     assert VERSION == entries[0]
 
 
+def test_the_upgrade_script_takes_the_template_source_the_project_records(
+    baked: Callable[[dict[str, Any]], Path], tmp_path: Path
+) -> None:
+    """The template's location is written once, in cookiecutter.json: the project records it in
+    [tool.template] source, and its upgrade script defaults to that."""
+    project = baked(DEFAULT)
+    usage = run([PYTHON, "scripts/upgrade_template.py", "--help"], project)
+    assert f"[tool.template] source: {SOURCE}" in " ".join(usage.split())
+
+    # A project that records no source (made before it was recorded) must name one.
+    shutil.copytree(project / "scripts", tmp_path / "scripts")
+    pyproject = (project / "pyproject.toml").read_text()
+    (tmp_path / "pyproject.toml").write_text(pyproject.replace(f'source = "{SOURCE}"\n', ""))
+    refused = subprocess.run(
+        [PYTHON, "scripts/upgrade_template.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "no [tool.template] source; pass --template SRC" in refused.stderr
+
+
 @pytest.mark.parametrize("answers", [DEFAULT, OTHER], ids=["default", "oidc-postgresql-gitlab"])
 def test_cruft_sees_a_fresh_project_as_clean(
     answers: dict[str, Any], releases: Path, tmp_path: Path
@@ -170,7 +197,8 @@ def test_cruft_sees_a_fresh_project_as_clean(
     diff = run([*CRUFT, "diff", "--exit-code"], project)  # exit 1 on any difference
     assert "diff --git" not in diff, diff  # what is left is the hook's next steps
     assert tomllib.loads((project / "pyproject.toml").read_text())["tool"]["template"] == {
-        "version": VERSION
+        "version": VERSION,
+        "source": SOURCE,
     }
     recorded = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     assert not [key for key in recorded if key.startswith("_")], "replays must not pin a version"

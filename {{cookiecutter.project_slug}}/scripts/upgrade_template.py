@@ -30,7 +30,6 @@ try:
 except ImportError:
     sys.exit("upgrade_template: cookiecutter is missing; pip install 'cookiecutter>=2.7'")
 
-TEMPLATE = "gh:org/repo"
 BRANCH = "template"
 ROOT = Path(__file__).resolve().parents[1]
 # Committer used only where git has no identity configured at all.
@@ -64,11 +63,12 @@ def identity() -> list[str]:
     return options
 
 
-def template_version(project: Path) -> str | None:
-    """The template release a tree was rendered from, as its pyproject.toml records it."""
+def recorded(project: Path, key: str) -> str | None:
+    """What a tree's pyproject.toml records of the template that rendered it ([tool.template]):
+    the release (version) or where the template lives (source)."""
     with (project / "pyproject.toml").open("rb") as file:
-        version = tomllib.load(file).get("tool", {}).get("template", {}).get("version")
-    return version if isinstance(version, str) else None
+        value = tomllib.load(file).get("tool", {}).get("template", {}).get(key)
+    return value if isinstance(value, str) else None
 
 
 def source(template: str) -> str:
@@ -112,7 +112,7 @@ def render(template: str, ref: str | None, worktree: Path, who: list[str]) -> st
         ignore = shutil.ignore_patterns(".env")
         shutil.copytree(str(made), worktree, dirs_exist_ok=True, ignore=ignore)
     git("add", "-A", cwd=worktree)
-    version = template_version(worktree) or "unknown"
+    version = recorded(worktree, "version") or "unknown"
     if git("status", "--porcelain", cwd=worktree).stdout.strip():
         message = f"Template {version}: clean render of {where}"
         git(*who, "commit", "-q", "--no-verify", "-m", message, cwd=worktree)
@@ -130,10 +130,10 @@ def upgrade(template: str, ref: str | None, from_ref: str | None) -> int:
     who = identity()
     first = git("rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}", check=False).returncode != 0
     if first and from_ref is None:
-        recorded = template_version(ROOT)
-        if recorded is None:
+        made_by = recorded(ROOT, "version")
+        if made_by is None:
             raise UpgradeError("pyproject.toml has no [tool.template] version; pass --from REF")
-        from_ref = f"v{recorded}"
+        from_ref = f"v{made_by}"
     git("worktree", "prune")
     base = None
     with tempfile.TemporaryDirectory() as scratch:
@@ -181,10 +181,15 @@ def upgrade(template: str, ref: str | None, from_ref: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and report any failure in one line."""
     parser = argparse.ArgumentParser(description="Merge a newer template release into the project.")
-    parser.add_argument("--template", default=TEMPLATE, help=f"template source ({TEMPLATE})")
+    default = recorded(ROOT, "source")
+    parser.add_argument(
+        "--template", default=default, help=f"template source ([tool.template] source: {default})"
+    )
     parser.add_argument("--ref", help="tag, branch or commit to take (the default branch)")
     parser.add_argument("--from", dest="from_ref", help="ref that made the project (v<version>)")
     args = parser.parse_args(argv)
+    if args.template is None:
+        parser.error("pyproject.toml has no [tool.template] source; pass --template SRC")
     try:
         return upgrade(args.template, args.ref, args.from_ref)
     except UpgradeError as error:
