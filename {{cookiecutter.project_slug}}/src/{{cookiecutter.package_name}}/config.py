@@ -34,6 +34,14 @@ def positive_int(value: str) -> int:
     return number
 
 
+def non_negative_int(value: str) -> int:
+    """Read a duration where zero turns something off (a cache's lifetime)."""
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more, not {number}")
+    return number
+
+
 # A variable's name, mapped to its parser and its default.
 Settings = Mapping[str, tuple[Callable[[str], Any], Any]]
 

@@ -40,7 +40,6 @@ blp = Blueprint(
 
 # Counted per client address by default; the login route adds a count per username.
 limiter = Limiter(get_remote_address)
-
 TOO_MANY_LOGINS = "Too many login attempts; try again later."
 
 # Token responses must not be cached (RFC 6749, section 5.1).

@@ -9,19 +9,11 @@ from argon2 import DEFAULT_PARALLELISM
 from flask import Config
 from limits import parse_many
 
-from ...config import RELAXED_ENVIRONMENTS, positive_int
+from ...config import RELAXED_ENVIRONMENTS, non_negative_int, positive_int
 from .passwords import parse_classes
 
 # HS256 signs with a SHA-256 HMAC: a shorter key is weaker than the hash (PyJWT warns).
 MIN_KEY_BYTES = 32
-
-
-def non_negative_int(value: str) -> int:
-    """Read a duration where zero turns something off."""
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"must be 0 or more, not {number}")
-    return number
 
 
 def argon2_memory(value: str) -> int:
