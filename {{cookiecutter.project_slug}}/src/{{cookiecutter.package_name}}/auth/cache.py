@@ -13,6 +13,9 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+# Entries a cache keeps unless told otherwise: a few MB of claims or callers.
+MAX_ENTRIES = 10_000
+
 
 class ExpiringLRU(Generic[K, V]):  # noqa: UP046 (the project may target Python 3.11)
     """Map keys to values until each value's own deadline; past maxsize the LRU entry goes.
@@ -20,7 +23,7 @@ class ExpiringLRU(Generic[K, V]):  # noqa: UP046 (the project may target Python 
     Thread-safe: the API may serve requests from several threads of one process.
     """
 
-    def __init__(self, maxsize: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, maxsize: int = MAX_ENTRIES, clock: Callable[[], float] = time.time) -> None:
         self.maxsize = maxsize
         self.clock = clock  # seconds since the epoch, like a token's "exp"
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()

@@ -13,8 +13,6 @@ from ..cache import ExpiringLRU
 from .claims import check_audience, check_issuer
 from .idp import IdentityProvider
 
-MAX_ENTRIES = 10_000
-
 
 class IntrospectionValidator:
     """The claims of an active token meant for this API; else 401 (503 if the provider fails)."""
@@ -23,7 +21,7 @@ class IntrospectionValidator:
         self.idp = idp
         self.audience = audience
         self.ttl = ttl
-        self.cache: ExpiringLRU[bytes, dict[str, Any]] = ExpiringLRU(MAX_ENTRIES)
+        self.cache: ExpiringLRU[bytes, dict[str, Any]] = ExpiringLRU()
 
     def validate(self, token: str) -> dict[str, Any]:
         key = hashlib.sha256(token.encode()).digest()

@@ -13,7 +13,7 @@ from flask_limiter import RateLimitExceeded
 from ..cache import ExpiringLRU
 from . import cli, routes
 from .settings import SETTINGS, configure_jwt
-from .tokens import CHECKED, MAX_CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
+from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
 
 __all__ = ["BLUEPRINTS", "SCHEME_NAME", "SETTINGS", "authenticate", "init_app", "security_scheme"]
 
@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     """Set up the token and rate-limit extensions and add the CLI commands."""
     configure_jwt(app.config)
     jwt.init_app(app)
-    app.extensions[CHECKED] = ExpiringLRU(MAX_CHECKED)
+    app.extensions[CHECKED] = ExpiringLRU()
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     # Storage down: count in this process for a while rather than refuse every login.

@@ -40,9 +40,8 @@ FAMILY_CLAIM = "fam"
 SCOPE_CLAIM = "scope"
 
 jwt = JWTManager()
-# app.extensions key of the callers of checked access tokens (authenticate), and their bound.
+# app.extensions key of the callers of checked access tokens (authenticate).
 CHECKED = "token_checks"
-MAX_CHECKED = 10_000
 
 
 @dataclass(frozen=True)
