@@ -54,7 +54,11 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
             "tests/test_oidc_settings.py",
             "tests/test_oidc_tokens.py",
         ),
-        "none": ("src/{package_name}/auth/none.py", "src/{package_name}/client/none.py"),
+        "none": (
+            "src/{package_name}/auth/none.py",
+            "src/{package_name}/client/none.py",
+            "tests/auth_none.py",
+        ),
     },
     "database": {"sqlite": (), "postgresql": (), "mysql": ()},
     "tasks": {

@@ -13,27 +13,23 @@ from flask_migrate import upgrade
 
 from client_cli import ClientCLI
 from {{ cookiecutter.package_name }} import create_app
-from {{ cookiecutter.package_name }}.config import default_database_url
+from {{ cookiecutter.package_name }}.config import DATABASE, DEFAULT_DATABASE_URLS
 from {{ cookiecutter.package_name }}.extensions import db
 from serving import serving
-{%- if cookiecutter.auth != "none" %}
 
-# The backend's fixtures: auth (tokens for any caller), auth_settings (app config), reset_auth
-# (what a shared app forgets after each test). served_auth: how a served app is set up and how
-# the client logs in to it.
-from auth_{{ cookiecutter.auth }} import auth, auth_settings, reset_auth, served_auth  # noqa: F401
-{%- endif %}
+# The auth backend's fixtures: auth (tokens for any caller), auth_settings (app config),
+# reset_auth (what a shared app forgets after each test), served_auth (how a served app is set up
+# and how the client logs in to it).
+pytest_plugins = ["auth_{{ cookiecutter.auth }}"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Stop at once when a server-database project has no test database to use."""
     load_dotenv(find_dotenv(usecwd=True))
-    if not os.environ.get("TEST_DATABASE_URL") and not default_database_url("").startswith(
-        "sqlite"
-    ):
+    if not os.environ.get("TEST_DATABASE_URL") and DATABASE != "sqlite":
         raise pytest.UsageError(
             "TEST_DATABASE_URL is not set: point it at an empty database the tests may wipe, "
-            "e.g. TEST_DATABASE_URL=" + default_database_url("").rsplit("/", 1)[0] + "/test"
+            "e.g. TEST_DATABASE_URL=" + DEFAULT_DATABASE_URLS[DATABASE].rsplit("/", 1)[0] + "/test"
         )
 
 
@@ -84,18 +80,10 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
     return database_url
 
 
-def _optional(request: pytest.FixtureRequest, name: str, default: Any) -> Any:
-    """The value of a fixture only some auth backends define (auth=none defines none)."""
-    try:
-        return request.getfixturevalue(name)
-    except pytest.FixtureLookupError:
-        return default
-
-
 @pytest.fixture
-def settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+def settings(auth_settings: dict[str, Any]) -> dict[str, Any]:
     """Config every test app gets from the auth backend (e.g. where its IdP listens)."""
-    return dict(_optional(request, "auth_settings", {}))
+    return dict(auth_settings)
 
 
 @pytest.fixture(scope="session")
@@ -112,21 +100,19 @@ def app(
     shared_apps: dict[str, Flask],
     settings: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
+    reset_auth: Callable[[Flask], None],
 ) -> Iterator[Flask]:
     """An app on the migrated test database, shared by the tests with the same settings. After
     each test its tables are emptied and the auth backend forgets what it keeps in memory (rate
     limit counts, cached token claims). A test that adds a route or needs other settings makes
     its own app with make_app."""
-    reset = _optional(request, "reset_auth", None)
     key = repr(sorted(settings.items()))
     if key not in shared_apps:
         shared_apps[key] = _create(migrated, tmp_path_factory.mktemp("instance"), settings)
     app = shared_apps[key]
     yield app
     _empty(app)
-    if reset:
-        reset(app)
+    reset_auth(app)
 
 
 def _empty(app: Flask) -> None:
@@ -160,12 +146,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def writer_headers(request: pytest.FixtureRequest) -> dict[str, str]:
+def writer_headers(auth: Any) -> dict[str, str]:
     """Headers of a caller allowed to read and write resources (none needed with auth=none)."""
-    tokens = _optional(request, "auth", None)
-    if tokens is None:
-        return {}
-    headers: dict[str, str] = tokens.headers("alice", ("resources:read", "resources:write"))
+    headers: dict[str, str] = auth.headers("alice", ("resources:read", "resources:write"))
     return headers
 
 
@@ -184,24 +167,19 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 @pytest.fixture(scope="module")
 def served(
-    migrated: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    migrated: str, tmp_path_factory: pytest.TempPathFactory, served_auth: Any
 ) -> Iterator[str]:
     """The app over real HTTP on 127.0.0.1, one per test module; its tables emptied after."""
-    backend = _optional(request, "served_auth", None)
-    config = backend.settings() if backend else {}
-    app = _create(migrated, tmp_path_factory.mktemp("served"), config)
-    if backend:
-        backend.prepare(app)
+    app = _create(migrated, tmp_path_factory.mktemp("served"), served_auth.settings())
+    served_auth.prepare(app)
     with serving(app) as url:
         yield url
     _empty(app)
 
 
 @pytest.fixture
-def client_cli(served: str, tmp_path: Path, request: pytest.FixtureRequest) -> ClientCLI:
+def client_cli(served: str, tmp_path: Path, served_auth: Any) -> ClientCLI:
     """The client of the served app, logged in as alice (read and write) where there are logins."""
     client = ClientCLI(served, tmp_path / "config")
-    backend = _optional(request, "served_auth", None)
-    if backend:
-        backend.login(client)
+    served_auth.login(client)
     return client

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from {{ cookiecutter.package_name }}.auth.cache import ExpiringLRU
+from {{ cookiecutter.package_name }}.auth.cache import TokenCache
 from {{ cookiecutter.package_name }}.auth.oidc import EXTENSION
 from {{ cookiecutter.package_name }}.auth.oidc.jwt import REFETCH_INTERVAL
 
@@ -91,13 +91,13 @@ def test_inactive_answers_are_not_kept(make_app: MakeApp, auth: Any, clock: Cloc
 
 
 def test_the_cache_is_bounded_least_recently_used_out_first() -> None:
-    cache: ExpiringLRU[bytes, dict[str, int]] = ExpiringLRU(maxsize=2, clock=lambda: 0.0)
-    cache.put(b"a", {"n": 1}, deadline=10)
-    cache.put(b"b", {"n": 2}, deadline=10)
+    cache: TokenCache[dict[str, int]] = TokenCache(ttl=60, maxsize=2, clock=lambda: 0.0)
+    cache.put(b"a", {"n": 1}, expires=10)
+    cache.put(b"b", {"n": 2}, expires=10)
     assert cache.get(b"a") == {"n": 1}  # a is now the most recently used
-    cache.put(b"c", {"n": 3}, deadline=10)
+    cache.put(b"c", {"n": 3}, expires=10)
     assert (cache.get(b"a"), cache.get(b"b"), cache.get(b"c")) == ({"n": 1}, None, {"n": 3})
-    cache.put(b"d", {"n": 4}, deadline=0)  # already past: not stored
+    cache.put(b"d", {"n": 4}, expires=0)  # already past: not stored
     assert len(cache) == 2
 
 

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from dotenv import find_dotenv, load_dotenv
+from environs import Env
 from flask import Flask
 
 from . import auth, errors, middleware, observability{% if cookiecutter.tasks == "celery" %}, tasks{% endif %}
@@ -31,8 +31,9 @@ def app_version() -> str:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the API."""
     overrides = dict(config or {})
-    # .env is read from the working directory; variables already set win.
-    load_dotenv(find_dotenv(usecwd=True))
+    # .env is read from the working directory (or the nearest folder above); variables already
+    # set win.
+    Env().read_env(".env")
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # As in the Flask tutorial: the SQLite database and config.toml live here.

@@ -6,71 +6,61 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from environs import Env, EnvValidationError
 from flask import Flask
+from marshmallow.validate import Range
 
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})
 PLACEHOLDER_SECRETS = frozenset({"", "change-me"})
 
-
-def parse_bool(value: str) -> bool:
-    """Read the usual spellings of a boolean from the environment."""
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
+# A count, a lifetime or a timeout where zero means nothing useful (a JWT lifetime of zero would
+# mean "never expires" to flask-jwt-extended), and a duration where zero turns something off.
+POSITIVE = Range(min=1)
+NON_NEGATIVE = Range(min=0)
 
 
-def positive_int(value: str) -> int:
-    """Read a count, a lifetime or a timeout: none has a useful zero (a JWT lifetime of zero
-    would mean "never expires" to flask-jwt-extended)."""
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"must be at least 1, not {number}")
-    return number
+class Setting(NamedTuple):
+    """How environs reads one variable from the environment, and its value when nothing sets it."""
+
+    parser: str  # an Env method: "str", "int", "float" or "bool"
+    default: Any
+    validate: Callable[[Any], Any] | None = None
 
 
-def non_negative_int(value: str) -> int:
-    """Read a duration where zero turns something off (a cache's lifetime)."""
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"must be 0 or more, not {number}")
-    return number
+Settings = Mapping[str, Setting]
 
-
-# A variable's name, mapped to its parser and its default.
-Settings = Mapping[str, tuple[Callable[[str], Any], Any]]
-
-# Every variable read from the environment, with its parser and default (see .env.example).
+# Every variable read from the environment (see .env.example).
 SETTINGS: Settings = {
-    "APP_ENV": (str, "production"),
-    "SECRET_KEY": (str, ""),
-    "DATABASE_URL": (str, ""),
-    "DATABASE_TIMEOUT_SECONDS": (int, 5),
-    "MAX_CONTENT_LENGTH": (int, 1024 * 1024),
-    "PROXY_FIX_COUNT": (int, 0),
-    "APP_VERSION": (str, ""),
-    "LOG_LEVEL": (str, "INFO"),
-    "LOG_FORMAT": (str, ""),  # text or json; unset: json in production, text elsewhere
-    "METRICS_TOKEN": (str, ""),
-    "SENTRY_DSN": (str, ""),
-    "SQLALCHEMY_ECHO": (parse_bool, False),
+    "APP_ENV": Setting("str", "production"),
+    "SECRET_KEY": Setting("str", ""),
+    "DATABASE_URL": Setting("str", ""),
+    "DATABASE_TIMEOUT_SECONDS": Setting("int", 5),
+    "MAX_CONTENT_LENGTH": Setting("int", 1024 * 1024),
+    "PROXY_FIX_COUNT": Setting("int", 0),
+    "APP_VERSION": Setting("str", ""),
+    "LOG_LEVEL": Setting("str", "INFO"),
+    "LOG_FORMAT": Setting("str", ""),  # text or json; unset: json in production, text elsewhere
+    "METRICS_TOKEN": Setting("str", ""),
+    "SENTRY_DSN": Setting("str", ""),
+    "SQLALCHEMY_ECHO": Setting("bool", False),
+}
+
+
+# Where each database the template offers is found when DATABASE_URL is unset ({instance}: the
+# instance folder); this project was generated for DATABASE.
+DATABASE = "{{ cookiecutter.database }}"
+DEFAULT_DATABASE_URLS = {
+    "sqlite": "sqlite:///{instance}/{{ cookiecutter.package_name }}.sqlite3",
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}",
+    "mysql": "mysql+pymysql://root@127.0.0.1:3306/{{ cookiecutter.package_name }}?charset=utf8mb4",
 }
 
 
 def default_database_url(instance_path: str) -> str:
     """Return the database this project was generated for, used when DATABASE_URL is unset."""
-{%- if cookiecutter.database == "sqlite" %}
-    return "sqlite:///" + str(Path(instance_path) / "{{ cookiecutter.package_name }}.sqlite3")
-{%- elif cookiecutter.database == "postgresql" %}
-    return "postgresql+psycopg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
-{%- elif cookiecutter.database == "mysql" %}
-    return "mysql+pymysql://root@127.0.0.1:3306/{{ cookiecutter.package_name }}?charset=utf8mb4"
-{%- endif %}
+    return DEFAULT_DATABASE_URLS[DATABASE].format(instance=instance_path)
 
 
 def engine_options(url: str, timeout: int) -> dict[str, Any]:
@@ -88,25 +78,31 @@ def engine_options(url: str, timeout: int) -> dict[str, Any]:
     return {}
 
 
-def from_environment(
-    environ: Mapping[str, str], settings: Settings | None = None
-) -> dict[str, Any]:
-    """Parse the known variables that are set; a malformed value stops start-up with its name."""
-    values: dict[str, Any] = {}
-    for name, (parse, _default) in (settings or SETTINGS).items():
-        if name in environ:
-            try:
-                values[name] = parse(environ[name])
-            except ValueError as error:
-                raise RuntimeError(f"{name}: {error}") from None
+def from_environment(settings: Settings, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Each setting from the environment where it is set (an empty value of a number or a
+    boolean counts as unset), else its value in config. Every malformed variable is named at
+    once, in one line."""
+    env = Env(eager=False)
+    values = {}
+    for name, setting in settings.items():
+        current = config[name]
+        if setting.parser != "str" and not os.environ.get(name, "").strip():
+            values[name] = current
+            continue
+        read = getattr(env, setting.parser)
+        values[name] = read(name, current, validate=setting.validate)
+    try:
+        env.seal()
+    except EnvValidationError as error:  # the CLI prints a RuntimeError as one line
+        raise RuntimeError(str(error)) from None
     return values
 
 
-def load_file(path: Path) -> dict[str, Any]:
-    """Read a JSON or TOML settings file; only upper-case keys are settings, as in Flask."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle) if path.suffix == ".toml" else json.load(handle)
-    return {key: value for key, value in data.items() if key.isupper()}
+def read_file(app: Flask, path: str, silent: bool = False) -> None:
+    """Load a TOML or JSON settings file (only upper-case keys are settings, as in Flask); a
+    relative path is taken from the working directory."""
+    load = tomllib.load if path.endswith(".toml") else json.load
+    app.config.from_file(os.path.abspath(path), load=load, silent=silent, text=False)
 
 
 def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None = None) -> None:
@@ -115,13 +111,11 @@ def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None =
     extra holds the settings of an optional part (the auth backend), read like the core ones.
     """
     settings = {**SETTINGS, **(extra or {})}
-    app.config.update({name: default for name, (_parse, default) in settings.items()})
-    instance_file = Path(app.instance_path) / "config.toml"
-    if instance_file.is_file():
-        app.config.update(load_file(instance_file))
+    app.config.update({name: setting.default for name, setting in settings.items()})
+    read_file(app, os.path.join(app.instance_path, "config.toml"), silent=True)
     if config_file := os.environ.get("APP_CONFIG_FILE"):
-        app.config.update(load_file(Path(config_file)))
-    app.config.update(from_environment(os.environ, settings))
+        read_file(app, config_file)
+    app.config.update(from_environment(settings, app.config))
     app.config.update(overrides)
 
     if app.config["APP_ENV"] in RELAXED_ENVIRONMENTS and not app.config["SECRET_KEY"]:

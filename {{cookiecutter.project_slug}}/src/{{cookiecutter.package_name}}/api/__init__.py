@@ -1,28 +1,30 @@
-"""The versioned APIs: one blueprint per resource and version, mounted at /api/<name>/v<N>."""
+"""The versioned APIs: one blueprint per resource and version, mounted at /api/<name>/v<N>.
+
+Each API is a package here and each of its versions a module v<N> with a blueprint `blp`; they
+are found by name, so adding a version is adding its module. Older versions keep being served.
+"""
+
+import re
+from importlib import import_module
+from pkgutil import iter_modules
 
 from flask import Blueprint
 
 from ..health import blp as health
-from .greeting import v1 as greeting_v1
-from .greeting import v2 as greeting_v2
-{%- if cookiecutter.auth != "none" %}
-from .greeting import v3 as greeting_v3
-{%- endif %}
-{%- if cookiecutter.tasks == "celery" %}
-from .jobs import v1 as jobs_v1
-{%- endif %}
-from .resources import v1 as resources_v1
 
-# Adding an API version is one module and one line here; older versions keep being served.
-BLUEPRINTS: tuple[Blueprint, ...] = (
-    health,
-    greeting_v1.blp,
-    greeting_v2.blp,
-{%- if cookiecutter.auth != "none" %}
-    greeting_v3.blp,
-{%- endif %}
-    resources_v1.blp,
-{%- if cookiecutter.tasks == "celery" %}
-    jobs_v1.blp,
-{%- endif %}
-)
+VERSION = re.compile(r"v\d+")
+
+
+def versions() -> list[Blueprint]:
+    """The blueprint of every version of every API, ordered by API name, then version."""
+    found: list[tuple[str, int, Blueprint]] = []
+    for api in iter_modules(__path__):
+        package = import_module(f"{__name__}.{api.name}")
+        for module in iter_modules(package.__path__):
+            if VERSION.fullmatch(module.name):
+                blp = import_module(f"{package.__name__}.{module.name}").blp
+                found.append((api.name, int(module.name[1:]), blp))
+    return [blp for *_, blp in sorted(found, key=lambda entry: entry[:2])]
+
+
+BLUEPRINTS: tuple[Blueprint, ...] = (health, *versions())

@@ -1,14 +1,14 @@
 """auth = none: every route is public and every caller is anonymous."""
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask
 
+from ..config import Settings
 from .base import Identity
 
 SCHEME_NAME = ""
-SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {}
+SETTINGS: Settings = {}
 BLUEPRINTS: tuple[Blueprint, ...] = ()
 
 ANONYMOUS = Identity(subject="", name="anonymous", scopes=frozenset())

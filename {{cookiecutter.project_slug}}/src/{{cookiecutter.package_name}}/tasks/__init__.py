@@ -10,20 +10,20 @@ from celery import Celery, Task
 from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 
-from ..config import Settings, parse_bool, positive_int
+from ..config import POSITIVE, Setting, Settings
 from ..extensions import db
 from . import jobs
 
 # Read from the environment like the core settings (see .env.example).
 SETTINGS: Settings = {
-    "REDIS_URL": (str, "redis://127.0.0.1:6379/0"),
+    "REDIS_URL": Setting("str", "redis://127.0.0.1:6379/0"),
     # The longest a request waits for Redis before it answers 503.
-    "REDIS_TIMEOUT_SECONDS": (positive_int, 2),
-    "WORKER_CONCURRENCY": (positive_int, 2),
+    "REDIS_TIMEOUT_SECONDS": Setting("int", 2, POSITIVE),
+    "WORKER_CONCURRENCY": Setting("int", 2, POSITIVE),
     # The queue the API fills and the workers take from; one per app sharing a Redis.
-    "TASKS_QUEUE": (str, "{{ cookiecutter.package_name }}"),
+    "TASKS_QUEUE": Setting("str", "{{ cookiecutter.package_name }}"),
     # Run jobs inside the request instead of on a worker: tests, and demos without Redis.
-    "TASKS_EAGER": (parse_bool, False),
+    "TASKS_EAGER": Setting("bool", False),
 }
 
 

@@ -9,13 +9,12 @@ bearer.py checks each request's token; claims.py finds the caller and its scopes
 """
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask
 
-from ...config import RELAXED_ENVIRONMENTS
+from ...config import RELAXED_ENVIRONMENTS, Setting, Settings
 from . import routes
 from .bearer import EXTENSION, RULES, SCHEME_NAME, Validator, authenticate
 from .claims import DEFAULT_SCOPE_CLAIMS, ScopeRules
@@ -29,18 +28,18 @@ SECURITY_SCHEME: dict[str, Any] = {
     "description": "An access token from the OpenID provider named by OIDC_ISSUER, sent as "
     "'Authorization: Bearer <token>'.",
 }
-SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
-    "OIDC_ISSUER": (str, ""),
-    "OIDC_CLIENT_ID": (str, ""),
-    "OIDC_CLIENT_SECRET": (str, ""),
-    "OIDC_CLIENT_SECRETS": (str, ""),
-    "OIDC_AUDIENCE": (str, ""),
-    "OIDC_TOKEN_VALIDATION": (str, "introspection"),
-    "OIDC_INTROSPECTION_AUTH_METHOD": (str, "client_secret_post"),
-    "OIDC_TIMEOUT_SECONDS": (float, 5.0),
-    "OIDC_CACHE_TTL_SECONDS": (int, 60),
-    "OIDC_SCOPE_CLAIMS": (str, ",".join(DEFAULT_SCOPE_CLAIMS)),
-    "OIDC_SCOPE_MAP": (str, ""),
+SETTINGS: Settings = {
+    "OIDC_ISSUER": Setting("str", ""),
+    "OIDC_CLIENT_ID": Setting("str", ""),
+    "OIDC_CLIENT_SECRET": Setting("str", ""),
+    "OIDC_CLIENT_SECRETS": Setting("str", ""),
+    "OIDC_AUDIENCE": Setting("str", ""),
+    "OIDC_TOKEN_VALIDATION": Setting("str", "introspection"),
+    "OIDC_INTROSPECTION_AUTH_METHOD": Setting("str", "client_secret_post"),
+    "OIDC_TIMEOUT_SECONDS": Setting("float", 5.0),
+    "OIDC_CACHE_TTL_SECONDS": Setting("int", 60),
+    "OIDC_SCOPE_CLAIMS": Setting("str", ",".join(DEFAULT_SCOPE_CLAIMS)),
+    "OIDC_SCOPE_MAP": Setting("str", ""),
 }
 BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
 

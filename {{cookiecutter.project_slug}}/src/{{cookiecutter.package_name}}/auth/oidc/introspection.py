@@ -6,10 +6,11 @@ within the TTL. Only active answers are kept; the key is a hash, never the token
 """
 
 import hashlib
+import math
 from typing import Any
 
 from ..base import unauthorized
-from ..cache import ExpiringLRU
+from ..cache import TokenCache
 from .claims import check_audience, check_issuer
 from .idp import IdentityProvider
 
@@ -20,8 +21,7 @@ class IntrospectionValidator:
     def __init__(self, idp: IdentityProvider, audience: str, ttl: float) -> None:
         self.idp = idp
         self.audience = audience
-        self.ttl = ttl
-        self.cache: ExpiringLRU[bytes, dict[str, Any]] = ExpiringLRU()
+        self.cache: TokenCache[dict[str, Any]] = TokenCache(ttl)
 
     def validate(self, token: str) -> dict[str, Any]:
         key = hashlib.sha256(token.encode()).digest()
@@ -30,15 +30,10 @@ class IntrospectionValidator:
             claims = self.idp.introspect(token)
             if not claims["active"]:
                 raise unauthorized("The token is not active: expired, revoked or unknown.")
-            self.cache.put(key, claims, self._deadline(claims))
+            exp = claims.get("exp")
+            if not isinstance(exp, int | float) or isinstance(exp, bool):
+                exp = math.inf  # no expiry given: kept for the TTL
+            self.cache.put(key, claims, exp)
         check_issuer(claims, self.idp.metadata()["issuer"])
         check_audience(claims, self.audience)
         return claims
-
-    def _deadline(self, claims: dict[str, Any]) -> float:
-        """Now + TTL, or the token's expiry if sooner."""
-        deadline = self.cache.clock() + self.ttl
-        exp = claims.get("exp")
-        if isinstance(exp, int | float) and not isinstance(exp, bool):
-            deadline = min(deadline, float(exp))
-        return deadline

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask
 from flask_limiter import RateLimitExceeded
 
-from ..cache import ExpiringLRU
+from ..cache import TokenCache
 from . import cli, routes
 from .settings import SETTINGS, configure_jwt
 from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     """Set up the token and rate-limit extensions and add the CLI commands."""
     configure_jwt(app.config)
     jwt.init_app(app)
-    app.extensions[CHECKED] = ExpiringLRU()
+    app.extensions[CHECKED] = TokenCache(app.config["TOKEN_CACHE_TTL_SECONDS"])
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     # Storage down: count in this process for a while rather than refuse every login.

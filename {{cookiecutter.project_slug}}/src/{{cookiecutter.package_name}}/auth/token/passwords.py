@@ -8,6 +8,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from marshmallow import ValidationError
 
 # Each class a password may be required to contain: how to spot it, and how to name it.
 CHARACTER_CLASSES: dict[str, tuple[Callable[[str], bool], str]] = {
@@ -18,13 +19,16 @@ CHARACTER_CLASSES: dict[str, tuple[Callable[[str], bool], str]] = {
 }
 
 
-def parse_classes(value: str) -> str:
-    """Read PASSWORD_REQUIRED_CLASSES: a comma-separated subset of CHARACTER_CLASSES."""
-    names = [name.strip().lower() for name in value.split(",") if name.strip()]
-    if unknown := sorted(set(names) - CHARACTER_CLASSES.keys()):
+def class_names(value: str) -> list[str]:
+    """The names in PASSWORD_REQUIRED_CLASSES, a comma-separated subset of CHARACTER_CLASSES."""
+    return [name.strip().lower() for name in value.split(",") if name.strip()]
+
+
+def check_classes(value: str) -> None:
+    """Refuse a PASSWORD_REQUIRED_CLASSES that names an unknown class."""
+    if unknown := sorted(set(class_names(value)) - CHARACTER_CLASSES.keys()):
         choices = ", ".join(CHARACTER_CLASSES)
-        raise ValueError(f"unknown {', '.join(unknown)}; choose from {choices}")
-    return ",".join(names)
+        raise ValidationError(f"unknown {', '.join(unknown)}; choose from {choices}")
 
 
 def password_problem(password: str, min_length: int, required_classes: str) -> str | None:
@@ -32,7 +36,7 @@ def password_problem(password: str, min_length: int, required_classes: str) -> s
     if len(password) < min_length:
         return f"The password must be at least {min_length} characters long."
     missing = []
-    for name in filter(None, required_classes.split(",")):
+    for name in class_names(required_classes):
         spot, label = CHARACTER_CLASSES[name]
         if not any(spot(char) for char in password):
             missing.append(label)

@@ -1,60 +1,50 @@
 """The token backend's settings, and how they become flask-jwt-extended's."""
 
 import hashlib
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from argon2 import DEFAULT_PARALLELISM
 from flask import Config
 from limits import parse_many
+from marshmallow import ValidationError
+from marshmallow.validate import Range, Regexp
 
-from ...config import RELAXED_ENVIRONMENTS, non_negative_int, positive_int
-from .passwords import parse_classes
+from ...config import NON_NEGATIVE, POSITIVE, RELAXED_ENVIRONMENTS, Setting, Settings
+from .passwords import check_classes
 
 # HS256 signs with a SHA-256 HMAC: a shorter key is weaker than the hash (PyJWT warns).
 MIN_KEY_BYTES = 32
+# The issuer and audience are checked in every token: no useful empty form.
+NOT_BLANK = Regexp(r"\s*\S", error="must not be empty")
 
 
-def argon2_memory(value: str) -> int:
-    """Read ARGON2_MEMORY_COST in KiB: argon2 needs 8 KiB for each of its lanes."""
-    kib = int(value)
-    if kib < 8 * DEFAULT_PARALLELISM:
-        raise ValueError(f"must be at least {8 * DEFAULT_PARALLELISM} KiB, not {kib}")
-    return kib
-
-
-def not_empty(value: str) -> str:
-    """Read a value that has no useful empty form, such as the issuer checked in every token."""
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value.strip()
-
-
-def rate_limit(value: str) -> str:
+def rate_limit(value: str) -> None:
     """Check a Flask-Limiter rate string, e.g. "5 per minute" or "5/minute;50/day"."""
-    parse_many(value)
-    return value
+    try:
+        parse_many(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
 
 
 # Read from the environment like the core settings (see .env.example).
-SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
-    "JWT_SECRET_KEY": (str, ""),
-    "JWT_ACCESS_TOKEN_MINUTES": (positive_int, 15),
-    "JWT_REFRESH_TOKEN_DAYS": (positive_int, 14),
-    "JWT_ISSUER": (not_empty, "{{ cookiecutter.project_slug }}"),
-    "JWT_AUDIENCE": (not_empty, "{{ cookiecutter.project_slug }}"),
+SETTINGS: Settings = {
+    "JWT_SECRET_KEY": Setting("str", ""),
+    "JWT_ACCESS_TOKEN_MINUTES": Setting("int", 15, POSITIVE),
+    "JWT_REFRESH_TOKEN_DAYS": Setting("int", 14, POSITIVE),
+    "JWT_ISSUER": Setting("str", "{{ cookiecutter.project_slug }}", NOT_BLANK),
+    "JWT_AUDIENCE": Setting("str", "{{ cookiecutter.project_slug }}", NOT_BLANK),
     # Seconds a worker remembers an access token it checked; 0 checks the database every time.
-    "TOKEN_CACHE_TTL_SECONDS": (non_negative_int, 5),
-    "PASSWORD_MIN_LENGTH": (positive_int, 12),
-    "PASSWORD_REQUIRED_CLASSES": (parse_classes, "lower,upper,digit"),
-    "LOGIN_RATE_LIMIT": (rate_limit, "5 per minute"),
+    "TOKEN_CACHE_TTL_SECONDS": Setting("int", 5, NON_NEGATIVE),
+    "PASSWORD_MIN_LENGTH": Setting("int", 12, POSITIVE),
+    "PASSWORD_REQUIRED_CLASSES": Setting("str", "lower,upper,digit", check_classes),
+    "LOGIN_RATE_LIMIT": Setting("str", "5 per minute", rate_limit),
     # Empty: REDIS_URL where the project has one (tasks=celery), else memory:// (per process).
-    "RATELIMIT_STORAGE_URI": (str, ""),
-    "RATELIMIT_KEY_PREFIX": (str, ""),
-    # argon2id cost: RFC 9106's second recommendation (argon2-cffi's default).
-    "ARGON2_TIME_COST": (positive_int, 3),
-    "ARGON2_MEMORY_COST": (argon2_memory, 64 * 1024),
+    "RATELIMIT_STORAGE_URI": Setting("str", ""),
+    "RATELIMIT_KEY_PREFIX": Setting("str", ""),
+    # argon2id cost: RFC 9106's second recommendation (argon2-cffi's default). Argon2 needs
+    # 8 KiB of memory for each of its lanes.
+    "ARGON2_TIME_COST": Setting("int", 3, POSITIVE),
+    "ARGON2_MEMORY_COST": Setting("int", 64 * 1024, Range(min=8 * DEFAULT_PARALLELISM)),
 }
 
 

@@ -28,7 +28,7 @@ from ...errors import problem_for_http_exception
 from ...extensions import db
 from ...models import utcnow
 from ..base import Identity, unauthorized
-from ..cache import ExpiringLRU
+from ..cache import TokenCache
 from .models import RefreshToken, User
 
 SCHEME_NAME = "bearerAuth"
@@ -136,7 +136,7 @@ def authenticate() -> Identity:
     caller of a token it checked for TOKEN_CACHE_TTL_SECONDS (never past the token's expiry): a
     logout or a disabled user reaches the other workers within that time, this one at once.
     """
-    checked: ExpiringLRU[bytes, Identity] = current_app.extensions[CHECKED]
+    checked: TokenCache[Identity] = current_app.extensions[CHECKED]
     key = hashlib.sha256(request.headers.get("Authorization", "").encode()).digest()
     if (identity := checked.get(key)) is not None:
         return identity
@@ -146,8 +146,7 @@ def authenticate() -> Identity:
     claims = get_jwt()
     granted = frozenset(str(claims.get(SCOPE_CLAIM, "")).split())
     identity = Identity(subject=user.username, name=user.username, scopes=granted & user.scope_set)
-    ttl = current_app.config["TOKEN_CACHE_TTL_SECONDS"]
-    checked.put(key, identity, min(checked.clock() + ttl, claims["exp"]))
+    checked.put(key, identity, claims["exp"])
     return identity
 
 
