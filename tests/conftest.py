@@ -301,29 +301,40 @@ def project_env(
 
 
 PYTHON = sys.executable
+# A make running the harness (the template's `make test`) exports these; the project's own make
+# would take them as its command line and say it is a sub-make.
+PARENT_MAKE = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 # What a generated suite reads of pyproject.toml; lint targets and license metadata aside.
 SUITE_TABLES = ("project.dependencies", "project.optional-dependencies", "tool.pytest")
+
+
+def make(project: Path, *arguments: str, env: dict[str, str] | None = None) -> str:
+    """Run `make ARGUMENTS` in a baked project: its Makefile is the checks' entry point, as in
+    its CI."""
+    env = {k: v for k, v in (env or os.environ).items() if k not in PARENT_MAKE}
+    return run(["make", *arguments], project, env)
 
 
 def run_suite(
     project: Path, env: dict[str, str], python: str = PYTHON, migrate: bool = True
 ) -> None:
-    """Migrate through the Flask CLI (unless the caller has), as a user would, and run the
-    project's own tests.
+    """Migrate (unless the caller has) and run the project's own tests, through its Makefile, as
+    its CI does.
 
     The suite's test_migrations downgrades, upgrades and runs `db check` (models against the
     migrations) on its own database.
     """
-    if migrate:
-        run([python, "-m", "flask", "--app", "my_flask_api", "db", "upgrade"], project, env)
-    output = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    targets = ["migrate", "test"] if migrate else ["test"]
+    flags = "PYTEST_FLAGS=-q -p no:cacheprovider"
+    output = make(project, *targets, f"PYTHON={python}", flags, env=env)
     assert re.search(r"\d+ passed", output), output
 
 
 def fingerprint(project: Path, pyproject_tables: tuple[str, ...] | None = None) -> str:
     """Hash what a check reads, so identical renders are recognised.
 
-    That is src/, tests/ and pyproject.toml, or only the named tables of pyproject.toml.
+    That is the Makefile (the checks' commands), src/, tests/ and pyproject.toml, or only the
+    named tables of pyproject.toml.
     """
     digest = hashlib.sha256()
     parts = ("src", "tests") if pyproject_tables else ("pyproject.toml", "src", "tests")
@@ -334,7 +345,7 @@ def fingerprint(project: Path, pyproject_tables: tuple[str, ...] | None = None) 
             for key in dotted.split("."):
                 value = value.get(key, {})
             digest.update(json.dumps([dotted, value], sort_keys=True).encode())
-    for part in parts:
+    for part in ("Makefile", *parts):
         root = project / part
         found = root.rglob("*") if root.is_dir() else [root]
         files = sorted(p for p in found if p.is_file() and "__pycache__" not in p.parts)

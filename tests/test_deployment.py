@@ -8,7 +8,8 @@ distinct content, across xdist workers: most combinations render identical files
 The README's CI section is the contract with the CI files: its ```sh blocks are the CI jobs, in
 order; in a block, `export NAME=value` lines are the job's own environment (GitHub `env:`, GitLab
 `variables:`) and every other line, blank lines and `#` comments aside, is one command of the job
-(GitHub `run:` steps, GitLab `script:` lines), in order.
+(GitHub `run:` steps, GitLab `script:` lines), in order. Those jobs lint, migrate and test only
+through the project's Makefile, whose targets the README's commands use too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import run_once
+from tests.conftest import make, run_once
 from tests.matrix import TEMPLATE, combination_id, combinations, options
 
 COMBINATIONS = combinations()
@@ -67,6 +68,8 @@ KEPT_OUT_OF_IMAGE = (
 # $$ is a literal dollar sign.
 INTERPOLATION = re.compile(r"\$(?:\$|\{(\w+)(:?[-?+][^}]*)?\}|(\w+))")
 FENCED_SH = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+# The tools the Makefile runs: CI calls its targets, never these directly.
+MAKEFILE_TOOLS = {"ruff", "mypy", "flask", "pytest", "python"}
 
 
 def ids(combos: list[dict[str, Any]]) -> list[str]:
@@ -191,6 +194,20 @@ def ci_jobs(project: Path, ci: str) -> list[tuple[dict[str, str], list[str]]]:
         for name, job in pipeline.items()
         if name not in GITLAB_KEYWORDS and not name.startswith(".")
     ]
+
+
+def make_targets(commands: list[str]) -> set[str]:
+    """The targets that `make ...` commands name (after any NAME=value prefix), variables aside."""
+    targets = set()
+    for command in commands:
+        if not re.search(r"(?:^|\s)make\b", command):
+            continue  # (other lines may be half of a shell continuation)
+        words = shlex.split(command, comments=True)
+        while words and re.match(r"\w+=", words[0]):
+            words.pop(0)
+        if words[:1] == ["make"]:
+            targets |= {word for word in words[1:] if "=" not in word}
+    return targets
 
 
 def dockerignored(patterns: list[str], path: str) -> bool:
@@ -415,6 +432,31 @@ def test_readme_shows_the_ci_commands(
     project = baked(combo)
     ci_file = ".github/workflows/ci.yml" if combo["ci"] == "github" else ".gitlab-ci.yml"
     assert readme_jobs(project) == ci_jobs(project, combo["ci"]), f"README.md vs {ci_file}"
+
+
+@pytest.mark.parametrize("combo", WITH_CI, ids=ids(WITH_CI))
+def test_ci_checks_through_the_makefile(
+    combo: dict[str, Any], baked: Callable[[dict[str, Any]], Path]
+) -> None:
+    """CI runs the linters, migrations and tests only as Makefile targets; make knows every
+    target that CI and the README call, and `make` alone lists them."""
+    project = baked(combo)
+    ci = [command for _env, commands in ci_jobs(project, combo["ci"]) for command in commands]
+    for command in ci:
+        assert shlex.split(command)[0] not in MAKEFILE_TOOLS, f"`{command}`: call its target"
+    readme = [
+        line
+        for block in FENCED_SH.findall((project / "README.md").read_text())
+        for line in block.splitlines()
+    ]
+    targets = make_targets(ci) | make_targets(readme)
+    assert {"lint", "typecheck", "migrate", "test"} <= targets
+    for target in targets:  # make fails on a bad Makefile and an unknown target
+        dry_run = make(project, "--dry-run", target)
+        assert dry_run.strip() and "Nothing to be done" not in dry_run, f"make {target}: no recipe"
+    listed = make(project)
+    for target in targets:
+        assert re.search(rf"^  {re.escape(target)} ", listed, re.M), listed
 
 
 @pytest.mark.parametrize("combo", DOCKER, ids=ids(DOCKER))

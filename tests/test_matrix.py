@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import shutil
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from tests.conftest import (
     SUITE_TABLES,
     bake,
     fingerprint,
+    make,
     project_env,
     python_for,
     record_passed,
@@ -87,12 +89,11 @@ def test_bake_is_clean(
             assert declared == (combo[option] == value), f"{distribution} in {dependencies}"
 
     def lint() -> None:
-        run([PYTHON, "-m", "ruff", "check", "--no-cache", "."], project)
-        run([PYTHON, "-m", "ruff", "format", "--check", "--no-cache", "."], project)
-        run([PYTHON, "-m", "mypy", "--cache-dir", str(mypy_cache)], project)
+        cache = f"MYPY_FLAGS=--cache-dir {mypy_cache}"
+        make(project, "lint", "typecheck", f"PYTHON={PYTHON}", "RUFF_FLAGS=--no-cache", cache)
 
-    # ruff and mypy read the Python files and pyproject's dependencies and [tool] tables: the
-    # license answers, which change only metadata and LICENSE, share one lint.
+    # ruff and mypy read the Makefile's commands, the Python files and pyproject's dependencies
+    # and [tool] tables: the license answers, which change only metadata and LICENSE, share one.
     run_once(outcomes, "lint-" + fingerprint(project, pyproject_tables=LINT_TABLES), lint)
 
 
@@ -196,8 +197,9 @@ def test_fresh_install_passes_on_its_python(
 ) -> None:
     """On the Python it targets, installed from its own pyproject.toml, it passes suite and lint.
 
-    Its suite is the matrix's for the same src/, tests/ and suite tables (python_version
-    changes none of them), run on a stronger footing: test_generated_suite_passes reuses it.
+    Its Makefile runs them in the activated virtualenv, with no PYTHON given. Its suite is the
+    matrix's for the same Makefile, src/, tests/ and suite tables (python_version changes none of
+    them), run on a stronger footing: test_generated_suite_passes reuses it.
     """
     version, database = combo["python_version"], combo["database"]
     interpreter = python_for(version)
@@ -213,18 +215,20 @@ def test_fresh_install_passes_on_its_python(
     run([UV, "pip", "install", "--quiet", "--python", python, ".[dev]"], project)
     env = project_env(project, url, redis_url)
     del env["PYTHONPATH"]  # the installed package only
+    # Activated, as `. .venv/bin/activate` does: the Makefile's `python` is the venv's.
+    env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
+    assert shutil.which("python", path=env["PATH"]) == python
     # As a new user would, with no DATABASE_URL on SQLite: the default file in the instance folder.
-    run([str(venv / "bin" / "flask"), "--app", "my_flask_api", "db", "upgrade"], project, env)
+    make(project, "migrate", env=env)
     key = "suite-" + fingerprint(project, pyproject_tables=SUITE_TABLES)
-    run_suite(project, {**env, "APP_ENV": "development"}, python=python, migrate=False)
+    run_suite(project, {**env, "APP_ENV": "development"}, python="python", migrate=False)
     record_passed(outcomes, key)
-    run([python, "-m", "ruff", "check", "--no-cache", "."], project)
-    run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], project)
+    make(project, "lint", "RUFF_FLAGS=--no-cache", env=env)
     if combo == FRESH_INSTALLS[0]:
         # With only the declared dev extra installed: the stubs mypy --strict needs are in it.
         # (The installs differ in their database driver, which the code never imports, and the
         # matrix's lint already checks each python_version as mypy's target.)
-        run([python, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")], project)
+        make(project, "typecheck", f"MYPY_FLAGS=--cache-dir {tmp_path / 'mypy'}", env=env)
+    make(project, "serve", "SERVE_FLAGS=-h", env=env)
     slug = combo.get("project_slug", "my-flask-api")
-    run([str(venv / "bin" / slug), "-h"], project, env)
     run([str(venv / "bin" / f"{slug}-client"), "--help"], project, env)
