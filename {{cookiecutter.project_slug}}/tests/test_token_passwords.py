@@ -63,11 +63,18 @@ def test_required_classes_are_checked_when_read() -> None:
         ("LOGIN_RATE_LIMIT", "often"),
         ("JWT_ISSUER", " "),
         ("ARGON2_MEMORY_COST", "16"),
+        ("REFRESH_GRACE_SECONDS", "-1"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_its_name(name: str, value: str) -> None:
     with pytest.raises(RuntimeError, match=name):
         from_environment({name: value}, SETTINGS)
+
+
+def test_a_grace_window_of_0_is_off_not_malformed() -> None:
+    assert from_environment({"REFRESH_GRACE_SECONDS": "0"}, SETTINGS) == {
+        "REFRESH_GRACE_SECONDS": 0
+    }
 
 
 def test_lifetimes_come_from_the_settings(make_app: MakeApp) -> None:

@@ -46,6 +46,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "JWT_AUDIENCE": (not_empty, "{{ cookiecutter.project_slug }}"),
     # Seconds a worker remembers an access token it checked; 0 checks the database every time.
     "TOKEN_CACHE_TTL_SECONDS": (non_negative_int, 5),
+    # Seconds a rotated refresh token still gets the pair its rotation issued; 0 revokes at once.
+    "REFRESH_GRACE_SECONDS": (non_negative_int, 10),
     "PASSWORD_MIN_LENGTH": (positive_int, 12),
     "PASSWORD_REQUIRED_CLASSES": (parse_classes, "lower,upper,digit"),
     "LOGIN_RATE_LIMIT": (rate_limit, "5 per minute"),
