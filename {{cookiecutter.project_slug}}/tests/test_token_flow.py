@@ -1,6 +1,7 @@
 """The token flow end to end: log in, use, refresh, reuse, log out, and every refusal."""
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,10 +19,12 @@ from flask_jwt_extended import create_access_token
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
+from {{ cookiecutter.package_name }}.auth.token import tokens
 from {{ cookiecutter.package_name }}.auth.token.models import RefreshToken, User
 from {{ cookiecutter.package_name }}.auth.token.tokens import CHECKED
 from {{ cookiecutter.package_name }}.extensions import db
 from {{ cookiecutter.package_name }}.models import utcnow
+from serving import serving
 from test_cli import start_workers, stop
 
 from auth_token import LOGIN, PASSWORD, AuthActions, bearer
@@ -81,25 +84,114 @@ def test_refresh_rotates_the_refresh_token(client: FlaskClient, auth: AuthAction
     assert client.post(REFRESH, headers=bearer(second["refresh_token"])).status_code == 200
 
 
+def after_the_grace_window(app: Flask) -> None:
+    """Move the rotations just made back past REFRESH_GRACE_SECONDS, as if that time had passed."""
+    past = utcnow() - timedelta(seconds=app.config["REFRESH_GRACE_SECONDS"] + 1)
+    with app.app_context():
+        rotated = RefreshToken.rotated_at.is_not(None)
+        db.session.execute(update(RefreshToken).where(rotated).values(rotated_at=past))
+        db.session.commit()
+
+
 def test_reusing_a_rotated_refresh_token_revokes_its_family(
-    client: FlaskClient, auth: AuthActions
+    client: FlaskClient, auth: AuthActions, app: Flask
 ) -> None:
     """A replayed refresh token is refused, and so is every token of that login."""
     auth.create_user()
     first = auth.tokens()
     second = client.post(REFRESH, headers=bearer(first["refresh_token"])).get_json()
+    after_the_grace_window(app)
 
     assert_refused(client.post(REFRESH, headers=bearer(first["refresh_token"])))
     assert_refused(client.post(REFRESH, headers=bearer(second["refresh_token"])))
     assert_refused(client.get(ME, headers=bearer(second["access_token"])))
 
 
-def test_other_logins_survive_a_revoked_family(client: FlaskClient, auth: AuthActions) -> None:
+def test_other_logins_survive_a_revoked_family(
+    client: FlaskClient, auth: AuthActions, app: Flask
+) -> None:
     auth.create_user()
     stolen, other = auth.tokens(), auth.tokens()
     client.post(REFRESH, headers=bearer(stolen["refresh_token"]))
-    client.post(REFRESH, headers=bearer(stolen["refresh_token"]))
+    after_the_grace_window(app)
+    assert_refused(client.post(REFRESH, headers=bearer(stolen["refresh_token"])))
     assert client.get(ME, headers=bearer(other["access_token"])).status_code == 200
+
+
+def test_a_refresh_repeated_within_the_grace_window_gets_the_same_pair(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    """Two tabs refreshing one token: both get the same new tokens, and the login goes on."""
+    auth.create_user()
+    first = auth.tokens()
+    second = client.post(REFRESH, headers=bearer(first["refresh_token"])).get_json()
+    again = client.post(REFRESH, headers=bearer(first["refresh_token"]))
+    assert again.status_code == 200
+    assert again.headers["Cache-Control"] == "no-store"
+    assert again.get_json() == second
+    assert client.get(ME, headers=bearer(second["access_token"])).status_code == 200
+    assert client.post(REFRESH, headers=bearer(second["refresh_token"])).status_code == 200
+
+
+def test_without_a_grace_window_a_repeated_refresh_revokes(
+    make_app: MakeApp, auth: AuthActions
+) -> None:
+    """REFRESH_GRACE_SECONDS=0: the second use of a refresh token is a reuse at once."""
+    auth.create_user()
+    client = make_app(REFRESH_GRACE_SECONDS=0).test_client()
+    first = AuthActions(client.application, client).tokens()
+    second = client.post(REFRESH, headers=bearer(first["refresh_token"])).get_json()
+    assert_refused(client.post(REFRESH, headers=bearer(first["refresh_token"])))
+    assert_refused(client.get(ME, headers=bearer(second["access_token"])))
+
+
+def test_the_grace_window_answers_no_revoked_login(client: FlaskClient, auth: AuthActions) -> None:
+    """Logged out within the window: the repeated refresh is refused, not answered."""
+    auth.create_user()
+    first = auth.tokens()
+    second = client.post(REFRESH, headers=bearer(first["refresh_token"])).get_json()
+    assert client.post(LOGOUT, headers=bearer(second["access_token"])).status_code == 204
+    assert_refused(client.post(REFRESH, headers=bearer(first["refresh_token"])))
+
+
+def test_two_concurrent_refreshes_get_the_same_pair(
+    make_app: MakeApp, auth: AuthActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over real HTTP, each on its own connection: the refresh that loses the UPDATE waits for
+    the winner's commit, then answers the winner's pair; the user stays logged in. The winner
+    dawdles inside its transaction, so the other surely arrives while it is open."""
+    auth.create_user()
+    issue = tokens.issue_tokens
+
+    def slow_issue(*args: Any, **kwargs: Any) -> tokens.TokenPair:
+        time.sleep(0.3)
+        return issue(*args, **kwargs)
+
+    monkeypatch.setattr(tokens, "issue_tokens", slow_issue)
+    app = make_app()
+    refresh_token = AuthActions(app, app.test_client()).tokens()["refresh_token"]
+    start = threading.Barrier(2)
+
+    def refresh(base: str) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(base + REFRESH, b"", bearer(refresh_token))
+        start.wait(timeout=10)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status), json.load(response)
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.load(refused)
+
+    with serving(app) as base, ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(refresh, [base, base]))
+    (status, pair), (other_status, other) = answers
+    assert (status, other_status) == (200, 200), answers
+    assert (pair["access_token"], pair["refresh_token"]) == (
+        other["access_token"],
+        other["refresh_token"],
+    )
+    client = app.test_client()
+    assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+    assert client.post(REFRESH, headers=bearer(pair["refresh_token"])).status_code == 200
 
 
 def test_logout_revokes_the_access_token_and_its_refresh_tokens(

@@ -64,6 +64,7 @@ def test_required_classes_are_checked_when_read() -> None:
         ("LOGIN_RATE_LIMIT", "often"),
         ("JWT_ISSUER", " "),
         ("ARGON2_MEMORY_COST", "16"),
+        ("REFRESH_GRACE_SECONDS", "-1"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_its_name(
@@ -72,6 +73,13 @@ def test_a_malformed_setting_stops_start_up_with_its_name(
     monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match=name):
         make_app()
+
+
+def test_a_grace_window_of_0_is_off_not_malformed(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFRESH_GRACE_SECONDS", "0")
+    assert make_app().config["REFRESH_GRACE_SECONDS"] == 0
 
 
 def test_lifetimes_come_from_the_settings(make_app: MakeApp) -> None:

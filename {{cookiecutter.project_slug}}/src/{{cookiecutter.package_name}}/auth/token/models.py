@@ -27,7 +27,10 @@ class User(Base):
 
 class RefreshToken(Base):
     """One issued refresh token. Every token of a login shares its family; a refresh rotates
-    the presented token out, and presenting a rotated token again revokes the whole family.
+    the presented token out, and presenting a rotated token again revokes the whole family
+    (within REFRESH_GRACE_SECONDS, it answers the successor's pair again).
+
+    A row holds claims, never a token: the pair it was issued with is signed again from them.
     """
 
     __tablename__ = "refresh_tokens"
@@ -37,8 +40,13 @@ class RefreshToken(Base):
     family: Mapped[str] = mapped_column(String(36), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Also the iat of both tokens of the pair, so whole seconds.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The scope claim of the access token issued with it.
+    scope: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The jti of the token its rotation issued; no foreign key, as purge deletes in any order.
+    successor_jti: Mapped[str | None] = mapped_column(String(36))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

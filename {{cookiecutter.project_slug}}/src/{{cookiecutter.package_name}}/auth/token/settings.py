@@ -35,6 +35,8 @@ SETTINGS: Settings = {
     "JWT_AUDIENCE": Setting("str", "{{ cookiecutter.project_slug }}", NOT_BLANK),
     # Seconds a worker remembers an access token it checked; 0 checks the database every time.
     "TOKEN_CACHE_TTL_SECONDS": Setting("int", 5, NON_NEGATIVE),
+    # Seconds a rotated refresh token still gets the pair its rotation issued; 0 revokes at once.
+    "REFRESH_GRACE_SECONDS": Setting("int", 10, NON_NEGATIVE),
     "PASSWORD_MIN_LENGTH": Setting("int", 12, POSITIVE),
     "PASSWORD_REQUIRED_CLASSES": Setting("str", "lower,upper,digit", check_classes),
     "LOGIN_RATE_LIMIT": Setting("str", "5 per minute", rate_limit),

@@ -2,27 +2,28 @@
 
 As in microblog-api: access tokens are short-lived; refresh tokens are stored, each refresh
 rotates the presented one out, and presenting a rotated one again revokes the whole family
-(every token descended from the same login), since it was stolen or replayed.
+(every token descended from the same login), since it was stolen or replayed; but within a few
+seconds of its rotation, it gets the same new pair again, as from concurrent tabs.
 """
 
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
-from uuid import uuid4
+from uuid import UUID, uuid4, uuid5
 
 from flask import Response, current_app, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     create_refresh_token,
-    decode_token,
     get_current_user,
     get_jwt,
     verify_jwt_in_request,
 )
 from sqlalchemy import BindParameter, CursorResult, bindparam, delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from ...errors import problem_for_http_exception
 from ...extensions import db
@@ -53,49 +54,95 @@ class TokenPair:
 
 
 def issue_tokens(
-    user: User, family: str | None = None, scopes: Iterable[str] | None = None
+    user: User,
+    family: str | None = None,
+    scopes: Iterable[str] | None = None,
+    jti: str | None = None,
 ) -> TokenPair:
     """Issue an access and a refresh token and record the refresh token (the caller commits).
 
     A login starts a new family; a refresh continues the presented token's. The access token
     carries the user's scopes, or the subset given.
     """
-    family = family or str(uuid4())
     granted = user.scope_set if scopes is None else frozenset(scopes)
-    access_token = create_access_token(
-        user.username,
-        additional_claims={FAMILY_CLAIM: family, SCOPE_CLAIM: " ".join(sorted(granted))},
+    # JWTs count whole seconds: the row keeps the iat exactly, to sign the pair again.
+    now = utcnow().replace(microsecond=0)
+    lifetime: timedelta = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    token = RefreshToken(
+        jti=jti or str(uuid4()),
+        family=family or str(uuid4()),
+        user=user,
+        scope=" ".join(sorted(granted)),
+        created_at=now,
+        expires_at=now + timedelta(seconds=int(lifetime.total_seconds())),
     )
-    refresh_token = create_refresh_token(user.username, additional_claims={FAMILY_CLAIM: family})
-    # Read back the id and expiry the library gave the token, to store them.
-    claims = decode_token(refresh_token, allow_expired=True)
-    db.session.add(
-        RefreshToken(
-            jti=claims["jti"],
-            family=family,
-            user=user,
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
-        )
-    )
+    db.session.add(token)
+    return sign(token)
+
+
+def sign(token: RefreshToken) -> TokenPair:
+    """The pair issued with a recorded refresh token, the same strings each time it is asked.
+
+    Every claim comes from the row (flask-jwt-extended lets additional claims override its
+    own, iat and jti included) and HS256 is deterministic, so the table holds no usable token.
+    """
     lifetime: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    issued = {"iat": token.created_at, "nbf": token.created_at, FAMILY_CLAIM: token.family}
+    access_token = create_access_token(
+        token.user.username,
+        additional_claims={
+            **issued,
+            # Access tokens are not recorded: derive a jti of its own from the pair's.
+            "jti": str(uuid5(UUID(token.jti), "access")),
+            "exp": token.created_at + lifetime,
+            SCOPE_CLAIM: token.scope,
+        },
+    )
+    refresh_token = create_refresh_token(
+        token.user.username,
+        additional_claims={**issued, "jti": token.jti, "exp": token.expires_at},
+    )
     return TokenPair(access_token, refresh_token, int(lifetime.total_seconds()))
 
 
 def rotate(claims: dict[str, Any], user: User) -> TokenPair:
-    """Use up the presented refresh token and issue the next pair of its family."""
+    """Use up the presented refresh token and issue the next pair of its family.
+
+    Within REFRESH_GRACE_SECONDS of that, presenting it again answers the same pair: two tabs
+    refreshing at once both go on. Later, it was stolen or replayed: the family is revoked.
+    """
+    successor = str(uuid4())
     result = db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.jti == claims["jti"], RefreshToken.rotated_at.is_(None))
-        .values(rotated_at=utcnow())
+        .values(rotated_at=utcnow(), successor_jti=successor)
     )
-    # A single conditional UPDATE, so two concurrent refreshes cannot both use one token.
-    if cast(CursorResult[Any], result).rowcount != 1:
-        revoke_family(claims[FAMILY_CLAIM])
+    # A single conditional UPDATE, so two concurrent refreshes cannot both use one token. It
+    # records the successor, and its row is added in the same transaction: another request
+    # sees both or neither.
+    if cast(CursorResult[Any], result).rowcount == 1:
+        tokens = issue_tokens(user, family=claims[FAMILY_CLAIM], jti=successor)
         db.session.commit()
-        raise unauthorized("The refresh token was already used: this login is revoked.")
-    tokens = issue_tokens(user, family=claims[FAMILY_CLAIM])
+        return tokens
+    # The UPDATE waited for the rotation that beat it to commit, but this transaction may
+    # still read from a snapshot taken before (REPEATABLE READ, MariaDB's default): end it.
+    db.session.rollback()
+    if (repeated := _successor(claims["jti"])) is not None:
+        return sign(repeated)
+    revoke_family(claims[FAMILY_CLAIM])
     db.session.commit()
-    return tokens
+    raise unauthorized("The refresh token was already used: this login is revoked.")
+
+
+def _successor(jti: str) -> RefreshToken | None:
+    """The token that rotating this one issued, while within the grace window."""
+    grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
+    rotated = aliased(RefreshToken)
+    return db.session.scalar(
+        select(RefreshToken)
+        .join(rotated, rotated.successor_jti == RefreshToken.jti)
+        .where(rotated.jti == jti, rotated.rotated_at > utcnow() - grace)
+    )
 
 
 def revoke_family(family: str) -> None:
