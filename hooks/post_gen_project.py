@@ -25,6 +25,7 @@ _AUTHENTICATED = (
     "src/{package_name}/api/greeting/v3.py",
     "src/{package_name}/auth/cache.py",
     "tests/test_privileges.py",
+    "tests/test_job_privileges.py",  # also a tasks=celery path: kept where both are chosen
 )
 OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
     "auth": {
@@ -69,6 +70,7 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
             "src/{package_name}/api/jobs",
             "src/{package_name}/migrations/versions/0005_create_jobs.py",
             "tests/test_jobs.py",
+            "tests/test_job_privileges.py",
             "tests/test_worker.py",
         ),
     },

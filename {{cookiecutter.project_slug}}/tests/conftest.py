@@ -61,10 +61,9 @@ def _create(database_url: str, instance_path: Path, config: dict[str, Any]) -> F
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(instance_path),
-{%- if cookiecutter.tasks == "celery" %}
-            # Jobs run inside the request; test_worker.py runs them on a real worker.
+            # With tasks=celery, jobs run inside the request; test_worker.py runs them on a real
+            # worker. Without, no setting reads it.
             "TASKS_EAGER": True,
-{%- endif %}
             **config,
         }
     )

@@ -97,22 +97,6 @@ def test_an_unknown_job_is_404(writer: FlaskClient, job_id: str) -> None:
 def test_a_malformed_job_id_matches_no_route(writer: FlaskClient) -> None:
     assert writer.get(f"{URL}/not-a-job").status_code == 404
     assert writer.get(f"{URL}/{'a' * 33}").status_code == 404
-{%- if cookiecutter.auth != "none" %}
-
-
-def test_a_job_is_seen_by_its_owner_only(writer: FlaskClient, auth: Any) -> None:
-    job = start(writer)
-    reader = auth.headers("bob", ("resources:read",))
-    assert writer.get(f"{URL}/{job['id']}", headers=reader).status_code == 404
-
-
-def test_jobs_need_the_read_scope(client: FlaskClient, auth: Any) -> None:
-    assert client.post(URL, json={"kind": "resource-report"}).status_code == 401
-    nothing = auth.headers("carol", ())
-    assert client.post(URL, json={"kind": "resource-report"}, headers=nothing).status_code == 403
-    reader = auth.headers("carol", ("resources:read",))
-    assert client.post(URL, json={"kind": "resource-report"}, headers=reader).status_code == 202
-{%- endif %}
 
 
 @pytest.fixture

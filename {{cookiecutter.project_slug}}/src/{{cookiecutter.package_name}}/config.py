@@ -69,10 +69,13 @@ def engine_options(url: str, timeout: int) -> dict[str, Any]:
     if backend == "postgresql":
         return {"pool_pre_ping": True, "connect_args": {"connect_timeout": timeout}}
     if backend in {"mysql", "mariadb"}:
-        # MySQL drops idle connections after wait_timeout; recycle before that.
+        # MySQL drops idle connections after wait_timeout; recycle before that. READ COMMITTED,
+        # as on PostgreSQL: InnoDB's default (REPEATABLE READ) takes gap locks, with which two
+        # refreshes of one token deadlock (the loser waits on a gap the winner inserts into).
         return {
             "pool_pre_ping": True,
             "pool_recycle": 3600,
+            "isolation_level": "READ COMMITTED",
             "connect_args": {"connect_timeout": timeout},
         }
     return {}

@@ -109,20 +109,14 @@ def init_sentry(app: Flask) -> None:
     """Report errors to SENTRY_DSN. The SDK is imported here, once there is a DSN: without one,
     every process (each CLI command, each worker) starts without loading it."""
     import sentry_sdk
-{%- if cookiecutter.tasks == "celery" %}
-    from sentry_sdk.integrations.celery import CeleryIntegration
-{%- endif %}
     from sentry_sdk.integrations.flask import FlaskIntegration
 
     sentry_sdk.init(
         dsn=app.config["SENTRY_DSN"],
         release=app.config["API_VERSION"],
         environment=app.config["APP_ENV"],
-{%- if cookiecutter.tasks == "celery" %}
-        integrations=[FlaskIntegration(), CeleryIntegration()],
-{%- else %}
+        # Celery's integration (tasks=celery) enables itself where celery is installed.
         integrations=[FlaskIntegration()],
-{%- endif %}
         max_request_body_size="never",  # and, by default, no personal data
         before_send=scrub,
     )

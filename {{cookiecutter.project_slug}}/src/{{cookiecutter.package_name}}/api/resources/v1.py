@@ -4,15 +4,16 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import bindparam, func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...models import Resource
 from ...openapi import Blueprint
+from ..pagination import PageArgsSchema, paginate
 from .schemas import (
-    PageArgsSchema,
     ResourceCreateSchema,
     ResourcePageSchema,
     ResourceSchema,
@@ -24,9 +25,7 @@ WRITE = "resources:write"
 # Ids are 32-bit on PostgreSQL and MySQL; a larger one in the URL matches no route: 404.
 ID_MAX = 2**31 - 1
 
-# Built once: each request only binds its page's numbers, and SQLAlchemy reuses the compiled SQL.
-COUNT = select(func.count()).select_from(Resource)
-PAGE = select(Resource).order_by(Resource.id).limit(bindparam("size")).offset(bindparam("skip"))
+OLDEST_FIRST = select(Resource).order_by(Resource.id)
 
 blp = Blueprint(
     "resources_v1",
@@ -65,17 +64,9 @@ class Resources(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ResourcePageSchema)
     @blp.problems(503)
-    def get(self, args: dict[str, int]) -> dict[str, Any]:
+    def get(self, args: dict[str, int]) -> Pagination:
         """List resources, oldest first, one page at a time."""
-        page, size = args["page"], args["page_size"]
-        total = db.session.scalar(COUNT) or 0
-        return {
-            "items": db.session.scalars(PAGE, {"size": size, "skip": (page - 1) * size}).all(),
-            "total": total,
-            "page": page,
-            "page_size": size,
-            "pages": -(-total // size),
-        }
+        return paginate(OLDEST_FIRST, args)
 
     @require_scopes(WRITE)
     @blp.arguments(ResourceCreateSchema)
