@@ -163,7 +163,7 @@ def next_steps(answers: Mapping[str, Any]) -> str:
         ]
     lines += [
         f"  {slug}  # serves on http://127.0.0.1:8000",
-        "  pytest",
+        "  make test  # `make` lists the other tasks: lint, typecheck, migrate...",
         "A SECRET_KEY was generated into .env; keep that file out of git.",
     ]
     return "\n".join(lines)

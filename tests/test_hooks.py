@@ -746,7 +746,7 @@ def test_it_adds_a_key_to_an_env_without_one(tmp_path: Path, existing: str) -> N
 # post_gen_project: next steps
 
 
-def test_next_steps_walk_from_cd_to_pytest() -> None:
+def test_next_steps_walk_from_cd_to_the_tests() -> None:
     """It tells the user how to enter, install, serve and test the project, in that order."""
     text = post.next_steps(make_answers())
 
@@ -755,7 +755,7 @@ def test_next_steps_walk_from_cd_to_pytest() -> None:
         "python -m venv .venv && . .venv/bin/activate",
         "pip install -e '.[dev]'",
         "inventory-api  # serves on http://127.0.0.1:8000",
-        "pytest",
+        "make test",
     ]
     positions = [text.index(step) for step in steps]
     assert positions == sorted(positions)
