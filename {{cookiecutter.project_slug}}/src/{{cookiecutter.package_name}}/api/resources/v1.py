@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
@@ -12,7 +11,7 @@ from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...models import Resource
 from ...openapi import Blueprint
-from ..pagination import PageArgsSchema, paginate
+from ..pagination import Page, PageArgsSchema, Paginated
 from .schemas import (
     ResourceCreateSchema,
     ResourcePageSchema,
@@ -25,7 +24,7 @@ WRITE = "resources:write"
 # Ids are 32-bit on PostgreSQL and MySQL; a larger one in the URL matches no route: 404.
 ID_MAX = 2**31 - 1
 
-OLDEST_FIRST = select(Resource).order_by(Resource.id)
+OLDEST_FIRST = Paginated(select(Resource).order_by(Resource.id))
 
 blp = Blueprint(
     "resources_v1",
@@ -64,9 +63,9 @@ class Resources(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ResourcePageSchema)
     @blp.problems(503)
-    def get(self, args: dict[str, int]) -> Pagination:
+    def get(self, args: dict[str, int]) -> Page:
         """List resources, oldest first, one page at a time."""
-        return paginate(OLDEST_FIRST, args)
+        return OLDEST_FIRST(args)
 
     @require_scopes(WRITE)
     @blp.arguments(ResourceCreateSchema)
