@@ -64,9 +64,12 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
     },
     "database": {"sqlite": (), "postgresql": (), "mysql": ()},
     "tasks": {
-        "none": (),
+        "none": ("src/{package_name}/tasks/none.py",),
         "celery": (
-            "src/{package_name}/tasks",
+            "src/{package_name}/tasks/celery.py",
+            "src/{package_name}/tasks/jobs.py",
+            "src/{package_name}/tasks/models.py",
+            "src/{package_name}/tasks/worker.py",
             "src/{package_name}/api/jobs",
             "src/{package_name}/migrations/versions/0005_create_jobs.py",
             "tests/test_jobs.py",

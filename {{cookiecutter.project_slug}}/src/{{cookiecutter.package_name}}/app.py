@@ -9,7 +9,7 @@ from typing import Any
 from environs import Env
 from flask import Flask
 
-from . import auth, errors, middleware, observability{% if cookiecutter.tasks == "celery" %}, tasks{% endif %}
+from . import auth, errors, middleware, observability, tasks
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
@@ -38,11 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # As in the Flask tutorial: the SQLite database and config.toml live here.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-{%- if cookiecutter.tasks == "celery" %}
     configure(app, overrides, {**auth.SETTINGS, **tasks.SETTINGS})
-{%- else %}
-    configure(app, overrides, auth.SETTINGS)
-{%- endif %}
     app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
     app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()
 
@@ -52,9 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ma.init_app(app)
     api = Api(app, spec_kwargs={"extra_plugins": [BodyErrors()]})
     auth.init_app(app, api)
-{%- if cookiecutter.tasks == "celery" %}
     tasks.init_app(app)
-{%- endif %}
 
     # request handling shared by every route
     middleware.init_app(app)

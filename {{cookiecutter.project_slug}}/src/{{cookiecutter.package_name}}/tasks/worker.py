@@ -14,7 +14,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from ..app import create_app
-from . import dispose_connections
+from .celery import dispose_connections
 
 
 def main(argv: Sequence[str] | None = None) -> None:

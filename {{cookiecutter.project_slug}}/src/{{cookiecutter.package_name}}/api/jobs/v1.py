@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound, ServiceUnavailable
 from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...openapi import Blueprint
-from ...tasks import QueueUnavailable, enqueue
+from ...tasks.celery import QueueUnavailable, enqueue
 from ...tasks.jobs import KINDS
 from ...tasks.models import STATUSES, Job
 
