@@ -43,6 +43,12 @@ def assert_refused(response: TestResponse, status: int = 401) -> None:
     assert response.www_authenticate.type == "bearer"
 
 
+def assert_live(client: FlaskClient, pair: dict[str, Any]) -> None:
+    """The access token is accepted and the refresh token refreshes: the login goes on."""
+    assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+    assert client.post(REFRESH, headers=bearer(pair["refresh_token"])).status_code == 200
+
+
 def test_login_returns_bearer_tokens(auth: AuthActions) -> None:
     """A right password gets an access and a refresh token, not to be cached."""
     auth.create_user()
@@ -129,8 +135,7 @@ def test_a_refresh_repeated_within_the_grace_window_gets_the_same_pair(
     assert again.status_code == 200
     assert again.headers["Cache-Control"] == "no-store"
     assert again.get_json() == second
-    assert client.get(ME, headers=bearer(second["access_token"])).status_code == 200
-    assert client.post(REFRESH, headers=bearer(second["refresh_token"])).status_code == 200
+    assert_live(client, second)
 
 
 def test_without_a_grace_window_a_repeated_refresh_revokes(
@@ -189,9 +194,7 @@ def test_two_concurrent_refreshes_get_the_same_pair(
         other["access_token"],
         other["refresh_token"],
     )
-    client = app.test_client()
-    assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
-    assert client.post(REFRESH, headers=bearer(pair["refresh_token"])).status_code == 200
+    assert_live(app.test_client(), pair)
 
 
 def test_logout_revokes_the_access_token_and_its_refresh_tokens(
