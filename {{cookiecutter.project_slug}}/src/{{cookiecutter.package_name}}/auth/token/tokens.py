@@ -7,7 +7,7 @@ seconds of its rotation, it gets the same new pair again, as from concurrent tab
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -265,26 +265,16 @@ def _invalid(reason: str) -> Response:
     return _refuse(f"The token is not valid: {reason.rstrip('.')}.")
 
 
-@jwt.expired_token_loader
-def _expired(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
-    return _refuse("The token has expired.")
+def _refusing(detail: str) -> Callable[[dict[str, Any], dict[str, Any]], Response]:
+    return lambda jwt_header, jwt_payload: _refuse(detail)
 
 
-@jwt.revoked_token_loader
-def _revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
-    return _refuse("The token has been revoked.")
-
-
-@jwt.needs_fresh_token_loader
-def _not_fresh(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
-    return _refuse("A fresh token (from a login, not a refresh) is required.")
-
-
-@jwt.user_lookup_error_loader
-def _unknown_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
-    return _refuse("The token's user does not exist or is disabled.")
-
-
-@jwt.token_verification_failed_loader
-def _claims_refused(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> Response:
-    return _refuse("The token's claims were refused.")
+# The refusals of a token that decoded, each with what it says.
+for loader, detail in [
+    (jwt.expired_token_loader, "The token has expired."),
+    (jwt.revoked_token_loader, "The token has been revoked."),
+    (jwt.needs_fresh_token_loader, "A fresh token (from a login, not a refresh) is required."),
+    (jwt.user_lookup_error_loader, "The token's user does not exist or is disabled."),
+    (jwt.token_verification_failed_loader, "The token's claims were refused."),
+]:
+    loader(_refusing(detail))
