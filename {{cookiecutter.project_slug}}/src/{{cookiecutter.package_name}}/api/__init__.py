@@ -2,7 +2,6 @@
 
 Each API is a package here and each of its versions a module v<N> with a blueprint `blp`; they
 are found by name, so adding a version is adding its module. Older versions keep being served.
-Modules beside the packages (pagination) are shared by the APIs.
 """
 
 import re
@@ -19,7 +18,9 @@ VERSION = re.compile(r"v\d+")
 def versions() -> list[Blueprint]:
     """The blueprint of every version of every API, ordered by API name, then version."""
     found: list[tuple[str, int, Blueprint]] = []
-    for api in filter(lambda found: found.ispkg, iter_modules(__path__)):
+    for api in iter_modules(__path__):
+        if not api.ispkg:
+            continue  # a module the APIs share, such as pagination
         package = import_module(f"{__name__}.{api.name}")
         for module in iter_modules(package.__path__):
             if VERSION.fullmatch(module.name):
