@@ -1,6 +1,7 @@
 """Configuration sources, their precedence, and the SECRET_KEY guard."""
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,22 @@ def test_booleans(
     """The usual spellings; an empty value, as a blanked line in .env, leaves the default."""
     monkeypatch.setenv("SQLALCHEMY_ECHO", text)
     assert make_app().config["SQLALCHEMY_ECHO"] is value
+
+
+def test_dotenv_in_the_working_directory_is_read(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """.env is read from the working directory, as the server command and flask do; a variable
+    already set wins over its line."""
+    (tmp_path / ".env").write_text("PROXY_FIX_COUNT=3\nMAX_CONTENT_LENGTH=7\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "9")
+    assert "PROXY_FIX_COUNT" not in os.environ
+    try:
+        app = make_app()
+    finally:
+        os.environ.pop("PROXY_FIX_COUNT", None)  # .env set it in this process
+    assert (app.config["PROXY_FIX_COUNT"], app.config["MAX_CONTENT_LENGTH"]) == (3, 9)
 
 
 @pytest.mark.parametrize("secret", ["", "change-me", "change-me-please", "  "])

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from environs import Env
+from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
 from . import auth, errors, middleware, observability, tasks
@@ -31,9 +31,10 @@ def app_version() -> str:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the API."""
     overrides = dict(config or {})
-    # .env is read from the working directory (or the nearest folder above); variables already
-    # set win.
-    Env().read_env(".env")
+    # .env is read from the working directory (or the nearest folder above) into the environment,
+    # where INSTANCE_PATH and APP_CONFIG_FILE are looked up too; variables already set win.
+    # (environs' read_env would keep its values in its Env instance instead.)
+    load_dotenv(find_dotenv(usecwd=True))
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # As in the Flask tutorial: the SQLite database and config.toml live here.
