@@ -1,5 +1,5 @@
-"""auth=oidc: what is remembered between requests, the introspection answers and the provider's
-keys, and for how long. Time is a fake clock the tests move forward."""
+"""auth=oidc: what is remembered between requests, the introspection answers, the verified JWTs
+and the provider's keys, and for how long. Time is a fake clock the tests move forward."""
 
 import time
 from collections.abc import Callable
@@ -101,10 +101,11 @@ def test_the_cache_is_bounded_least_recently_used_out_first() -> None:
     assert len(cache) == 2
 
 
-def jwt_app(make_app: MakeApp, auth: Any, clock: Clock) -> Flask:
+def jwt_app(make_app: MakeApp, auth: Any, clock: Clock, **config: Any) -> Flask:
     auth.token_format = "jwt"
-    app = make_app(OIDC_TOKEN_VALIDATION="jwt")
-    app.extensions[EXTENSION].clock = clock
+    app = make_app(OIDC_TOKEN_VALIDATION="jwt", **config)
+    validator = app.extensions[EXTENSION]
+    validator.clock = validator.cache.clock = clock  # the refetch pace, and the tokens' time
     return app
 
 
@@ -150,3 +151,69 @@ def test_a_key_the_provider_does_not_publish_is_refused(
     assert status(app, auth.headers()) == 401
     assert status(app, auth.headers()) == 401
     assert auth.provider.calls["jwks"] == 2  # one refetch, then the interval holds
+
+
+def withdraw_signing_key(auth: Any) -> None:
+    """The provider signs with a new key and stops publishing the one it signed with so far."""
+    withdrawn = auth.provider.signing_key
+    auth.provider.rotate_key()
+    auth.provider.published.remove(withdrawn)
+
+
+def test_a_verified_jwt_is_not_verified_again_within_the_ttl(
+    make_app: MakeApp, auth: Any, clock: Clock
+) -> None:
+    """Its key, withdrawn and no longer held, does not stop it until the TTL is over."""
+    app, start = jwt_app(make_app, auth, clock, OIDC_CACHE_TTL_SECONDS=60), clock.now
+    cached = auth.headers()
+    assert status(app, cached) == 200
+    withdraw_signing_key(auth)
+    clock.advance(REFETCH_INTERVAL)
+    assert status(app, auth.headers()) == 200  # a new kid: the keys, now without the old one
+    assert auth.provider.calls["jwks"] == 2
+    clock.now = start + 59
+    assert status(app, cached) == 200
+    clock.now = start + 60
+    assert status(app, cached) == 401  # verified again: its key is gone
+    assert len(app.extensions[EXTENSION].cache) == 1  # the new token only
+
+
+def test_a_cached_jwt_is_refused_once_expired(make_app: MakeApp, auth: Any, clock: Clock) -> None:
+    """Refused at exp + leeway: the second a fresh verification would refuse it, not later."""
+    app = jwt_app(make_app, auth, clock, OIDC_CACHE_TTL_SECONDS=3600, OIDC_CLOCK_SKEW=10)
+    token = auth.token(expires_in=30)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert status(app, headers) == 200
+    clock.now = auth.provider.tokens[token].claims["exp"] + 10 - 1
+    assert status(app, headers) == 200
+    clock.advance(1)
+    response = app.test_client().get(URL, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["detail"] == "The token has expired."
+
+
+def test_a_refused_jwt_is_not_remembered(make_app: MakeApp, auth: Any, clock: Clock) -> None:
+    """Signed with a key not yet published: refused, then accepted once the key is out."""
+    app = jwt_app(make_app, auth, clock)
+    assert status(app, auth.headers()) == 200
+    auth.provider.rotate_key(publish=False)
+    early = auth.headers()
+    clock.advance(REFETCH_INTERVAL)
+    assert status(app, early) == 401
+    auth.provider.published.append(auth.provider.signing_key)
+    clock.advance(REFETCH_INTERVAL)
+    assert status(app, early) == 200
+
+
+def test_the_jwt_cache_is_bounded(make_app: MakeApp, auth: Any, clock: Clock) -> None:
+    app = jwt_app(make_app, auth, clock)
+    app.extensions[EXTENSION].cache = TokenCache(ttl=60, maxsize=2, clock=clock)
+    for _ in range(3):
+        assert status(app, auth.headers()) == 200
+    assert len(app.extensions[EXTENSION].cache) == 2
+
+
+def test_a_ttl_of_zero_keeps_no_jwt(make_app: MakeApp, auth: Any, clock: Clock) -> None:
+    app, headers = jwt_app(make_app, auth, clock, OIDC_CACHE_TTL_SECONDS=0), auth.headers()
+    assert [status(app, headers) for _ in range(2)] == [200, 200]
+    assert len(app.extensions[EXTENSION].cache) == 0

@@ -1,10 +1,11 @@
 """auth = oidc: bearer tokens from your OpenID Connect provider, checked as a resource server.
 
 Flask-OIDC (resource-server mode) and Authlib do the protocol work; OIDC_TOKEN_VALIDATION picks
-how a token is checked: "introspection" asks the provider (RFC 7662, opaque tokens too; answers
-cached briefly) and "jwt" verifies JWT access tokens here against the provider's keys. The
-provider is first contacted by a request that needs it, so the app starts while it is down; while
-it is down, slow or confused, such requests get 503 within OIDC_TIMEOUT_SECONDS.
+how a token is checked: "introspection" asks the provider (RFC 7662, opaque tokens too) and "jwt"
+verifies JWT access tokens here against the provider's keys; either way a token found good is
+remembered for OIDC_CACHE_TTL_SECONDS at most. The provider is first contacted by a request that
+needs it, so the app starts while it is down; while it is down, slow or confused, such requests
+get 503 within OIDC_TIMEOUT_SECONDS.
 bearer.py checks each request's token; claims.py finds the caller and its scopes in the claims.
 """
 
@@ -109,7 +110,12 @@ def create_validator(app: Flask, idp: IdentityProvider | None = None) -> Validat
     if not config["OIDC_AUDIENCE"]:
         app.logger.warning("OIDC_AUDIENCE is not set: tokens for any API of the issuer pass")
     # OIDC_CLOCK_SKEW is Flask-OIDC's setting (default 60 s) for exp/nbf/iat.
-    return JWTValidator(idp, config["OIDC_AUDIENCE"], leeway=config["OIDC_CLOCK_SKEW"])
+    return JWTValidator(
+        idp,
+        config["OIDC_AUDIENCE"],
+        leeway=config["OIDC_CLOCK_SKEW"],
+        ttl=config["OIDC_CACHE_TTL_SECONDS"],
+    )
 
 
 def client_secrets(config: Any) -> dict[str, str]:

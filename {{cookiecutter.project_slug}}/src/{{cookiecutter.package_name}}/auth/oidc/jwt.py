@@ -3,12 +3,17 @@
 No call to the provider per request: its keys are fetched once and kept. A token signed with a
 key we do not know (the provider rotated its keys) makes us fetch them again, at most once per
 REFETCH_INTERVAL seconds, so a stream of forged kids cannot turn us against the provider.
+Nor a signature check per request: a verified token's claims are kept, under its SHA-256, until
+its exp (+ leeway, as the check allows) or OIDC_CACHE_TTL_SECONDS, whichever comes first. The price:
+a token seen before opens the API that long after the provider withdraws the key that signed it.
+Refused tokens are not kept: a forged one pays the check every time.
 A "typ" header, when present, must name an access token or a plain JWT: RFC 9068's "at+jwt" or
 the "JWT" most providers send; other JWTs (logout or security-event tokens) are not access tokens.
 Only asymmetric algorithms are accepted: "none" proves nothing, and an HS* token would have to
 be checked with a secret, while all we hold is the provider's public keys.
 """
 
+import hashlib
 import time
 from collections.abc import Callable
 from threading import Lock
@@ -26,6 +31,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from ..base import unauthorized
+from ..cache import TokenCache
 from .claims import check_audience
 from .idp import IdentityProvider
 
@@ -45,18 +51,30 @@ class JWTValidator:
         idp: IdentityProvider,
         audience: str,
         leeway: int,
+        ttl: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.idp = idp
         self.audience = audience
         self.leeway = leeway
-        self.clock = clock
+        self.clock = clock  # paces the refetches; the cache's clock is the one tokens expire by
+        self.cache: TokenCache[dict[str, Any]] = TokenCache(ttl)
         self.registry = JWSRegistry(algorithms=ALGORITHMS, strict_check_header=False)
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
         self._lock = Lock()
 
     def validate(self, token: str) -> dict[str, Any]:
+        key = hashlib.sha256(token.encode()).digest()
+        claims = self.cache.get(key)
+        if claims is None:
+            claims = self._verify(token)
+            # nbf and iat, once passed, stay passed: only exp can end a kept token's validity.
+            self.cache.put(key, claims, claims["exp"] + self.leeway)
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        """The claims of a token that passes every check; else 401."""
         try:
             decoded = self._decode(token)
             self._claims_registry().validate(decoded.claims)
@@ -85,9 +103,12 @@ class JWTValidator:
     def _claims_registry(self) -> jwt.JWTClaimsRegistry:
         """exp, nbf and iat checked with leeway; iss exactly the provider's; exp present.
 
-        "sub" may be missing from a machine's token: claims.identity() takes its client_id then.
+        Time is the cache's clock, so a kept token leaves the cache at the second this check
+        would start refusing it. "sub" may be missing from a machine's token:
+        claims.identity() takes its client_id then.
         """
         return jwt.JWTClaimsRegistry(
+            now=lambda: int(self.cache.clock()),
             leeway=self.leeway,
             iss={"essential": True, "value": self.idp.metadata()["issuer"]},
             exp={"essential": True},
