@@ -1,5 +1,6 @@
 """The client command against the app served over real HTTP: JSON out, errors in one line."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -39,8 +40,13 @@ def test_a_resource_round_trip(client_cli: ClientCLI) -> None:
     created = client_cli.json("resources", "create", "--name", "first", "--description", "one")
     resource_id = str(created["id"])
     assert client_cli.json("resources", "get", resource_id) == created
-    page = client_cli.json("resources", "list", "--page-size", "5")
-    assert (page["items"], page["total"], page["page_size"]) == ([created], 1, 5)
+    page = client_cli.json("resources", "list", "--page-size", "5", "--count")
+    assert (page["items"], page["total"], page["page_size"], page["next"]) == (
+        [created],
+        1,
+        5,
+        None,
+    )
     updated = client_cli.json("resources", "update", resource_id, "--description", "changed")
     assert (updated["name"], updated["description"]) == ("first", "changed")
     deleted = client_cli("resources", "delete", resource_id)
@@ -48,6 +54,18 @@ def test_a_resource_round_trip(client_cli: ClientCLI) -> None:
     missing = client_cli("resources", "get", resource_id)
     assert missing.exit_code == 1
     assert missing.stderr == f"error: HTTP 404 Not Found: Resource {resource_id} does not exist.\n"
+
+
+def test_list_all_follows_next_to_the_end(client_cli: ClientCLI) -> None:
+    """--all streams every page by cursor: one JSON item per line, in the order asked."""
+    names = ["delta", "alpha", "echo", "charlie", "bravo"]
+    for name in names:
+        client_cli.json("resources", "create", "--name", name)
+    result = client_cli("resources", "list", "--all", "--page-size", "2", "--sort", "-name")
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["name"] for line in result.stdout.splitlines()] == sorted(
+        names, reverse=True
+    )
 
 
 def test_an_error_is_one_line_with_status_and_detail(client_cli: ClientCLI) -> None:

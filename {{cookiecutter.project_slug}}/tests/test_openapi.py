@@ -113,4 +113,19 @@ def test_the_spec_shows_every_validation_rule(client: FlaskClient) -> None:
     assert (resource_id["schema"]["minimum"], resource_id["schema"]["maximum"]) == (1, 2**31 - 1)
     listing = spec["paths"]["/api/resources/v1"]["get"]["parameters"]
     page = next(p for p in listing if p["name"] == "page")["schema"]
-    assert (page["minimum"], page["maximum"]) == (1, 2**31 - 1)
+    assert (page["minimum"], page["maximum"]) == (1, 100)
+
+
+def test_the_spec_shows_how_to_walk_a_list(client: FlaskClient) -> None:
+    """cursor, sort and count in the query; next, total and a Link header in the answer."""
+    spec = client.get("/openapi.json").get_json()
+    listing = spec["paths"]["/api/resources/v1"]["get"]
+    parameters = {p["name"]: p["schema"] for p in listing["parameters"]}
+    assert parameters["cursor"]["type"] == "string"
+    assert parameters["count"]["type"] == "boolean"
+    assert set(parameters["sort"]["enum"]) == {"created_at", "-created_at", "name", "-name"}
+    ok = listing["responses"]["200"]
+    assert "Link" in ok["headers"]
+    page = spec["components"]["schemas"]["ResourcePage"]["properties"]
+    assert page["next"]["type"] == "string" and page["next"]["nullable"] is True
+    assert "total" in page and "pages" not in page

@@ -1,4 +1,4 @@
-"""The resources API: CRUD, validation, pagination, conflicts."""
+"""The resources API: CRUD, validation, conflicts (its list's paging: test_pagination.py)."""
 
 from typing import Any
 
@@ -127,38 +127,6 @@ def test_renaming_a_resource_to_its_own_name_is_allowed(writer: FlaskClient) -> 
     item = create(writer, "alpha")
     response = writer.put(f"{URL}/{item['id']}", json={"name": "alpha"}, headers=ANY_TAG)
     assert response.status_code == 200
-
-
-def test_pagination_reports_the_total(writer: FlaskClient) -> None:
-    """Pages are ordered by id, sized as asked, and report the total."""
-    for number in range(5):
-        create(writer, f"item-{number}")
-    body = writer.get(f"{URL}?page=2&page_size=2").get_json()
-    assert [item["name"] for item in body["items"]] == ["item-2", "item-3"]
-    assert body["total"] == 5
-    assert body["pages"] == 3
-    assert (body["page"], body["page_size"]) == (2, 2)
-    assert writer.get(f"{URL}?page=4&page_size=2").get_json()["items"] == []
-
-
-def test_default_page_size_is_20(writer: FlaskClient) -> None:
-    """Without arguments the first 20 resources are listed."""
-    for number in range(21):
-        create(writer, f"item-{number:02d}")
-    body = writer.get(URL).get_json()
-    assert len(body["items"]) == 20
-    assert body["total"] == 21
-
-
-@pytest.mark.parametrize(
-    "query",
-    ["page=0", "page_size=0", "page_size=101", "page=abc", f"page={2**31}", "page_sise=5"],
-)
-def test_out_of_bounds_pages_are_422(writer: FlaskClient, query: str) -> None:
-    """Pages start at 1 and end at 2**31 - 1, hold at most 100; unknown names are refused."""
-    response = writer.get(f"{URL}?{query}")
-    assert response.status_code == 422
-    assert "query" in response.get_json()["errors"]
 
 
 @pytest.mark.parametrize("path", [URL, URL + "/"])

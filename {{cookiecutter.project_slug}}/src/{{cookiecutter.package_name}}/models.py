@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import DateTime, Dialect, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -19,6 +19,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        """What values of the column are (a TypeDecorator says object unless told)."""
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -46,3 +51,6 @@ class Resource(Base):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+    # The list's keyset order by creation, ids breaking ties (api/resources/v1.py, LISTING);
+    # the name order uses the unique index on name.
+    __table_args__ = (Index("ix_resources_created_at_id", "created_at", "id"),)

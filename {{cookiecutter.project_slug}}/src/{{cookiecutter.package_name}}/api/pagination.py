@@ -1,71 +1,254 @@
-"""Lists one page at a time: the query arguments, the page and its schema, shared by every list
-route.
+"""Lists one page at a time, by keyset: the query arguments, the page, its schema and its Link
+header, shared by every list route. A list declares its orders (Listing); this module does the
+rest.
 
-Pages are small enough to answer quickly and large enough for a UI table; a page_size above the
-maximum is refused (422) rather than silently clamped, so clients notice.
+A page continues after the last row of the one before, `WHERE (key, id) > (its key, its id)` on
+an index, never OFFSET: page 50 000 costs what page 1 does, and rows inserted or deleted while a
+client walks the list neither repeat nor hide the rows that stayed. The answer's `next` (and its
+`Link: <...>; rel="next"`, RFC 8288) is that row's key signed with the app's SECRET_KEY: opaque,
+and a forged or damaged one is refused (422) rather than read.
+
+Nothing counts the whole table unless asked (`count=true`): a count reads every row. The offset
+form (`page=N`) stays for UIs that jump to a page, up to PAGE_MAX: past that a client follows
+`next`. A page_size above the maximum is refused (422) rather than clamped, so clients
+notice.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from functools import cache
+from typing import Any, NotRequired, TypedDict
 
 import marshmallow as ma
+from flask import current_app, request, url_for
+from itsdangerous import BadData, URLSafeSerializer
 from marshmallow import validate
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
-# Far beyond any real table, and small enough that the offset fits every database's integer.
-PAGE_MAX = 2**31 - 1
+# The last page of the offset form: a page reads and discards every row before it, so none
+# starts past row (PAGE_MAX - 1) * PAGE_SIZE_MAX (9 900). A bound on page alone, so the spec
+# shows it.
+PAGE_MAX = 100
+DESCENDING = "-"
+
+Column = InstrumentedAttribute[Any]
+
+LINK_HEADER = {
+    "Link": {
+        "description": 'The next page, `<URL>; rel="next"` (RFC 8288); absent on the last page.',
+        "schema": {"type": "string"},
+    }
+}
 
 
-class PageArgsSchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
-    page_size = ma.fields.Integer(
-        load_default=PAGE_SIZE_DEFAULT, validate=validate.Range(min=1, max=PAGE_SIZE_MAX)
-    )
+class Page(TypedDict):
+    """One page of a list, as page_schema() shows it."""
+
+    items: Sequence[Any]
+    page_size: int
+    next: str | None
+    total: NotRequired[int]
+    page: NotRequired[int]
 
 
 def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
     """The schema of a page of item, named after it (ResourceSchema: ResourcePageSchema)."""
     fields: dict[str, ma.fields.Field[Any]] = {
         "items": ma.fields.Nested(item, many=True),
-        "total": ma.fields.Integer(metadata={"description": "Number of items in all pages"}),
-        "page": ma.fields.Integer(),
         "page_size": ma.fields.Integer(),
-        "pages": ma.fields.Integer(metadata={"description": "Number of pages"}),
+        "next": ma.fields.String(
+            allow_none=True,
+            metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+        ),
+        "total": ma.fields.Integer(
+            metadata={"description": "Number of items in all pages; only with `count=true`."}
+        ),
+        "page": ma.fields.Integer(metadata={"description": "Only in the offset form."}),
     }
     return ma.Schema.from_dict(fields, name=item.__name__.replace("Schema", "PageSchema"))
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, as page_schema() shows it."""
+class Order:
+    """One order of a list: its key columns, the last one unique (the tie-breaker), none null."""
 
-    items: Sequence[Any]
-    total: int
-    page: int
-    page_size: int
+    def __init__(self, name: str, columns: Sequence[Column], descending: bool) -> None:
+        self.name, self.columns = name, tuple(columns)
+        self.keys = [bindparam(f"key{n}", type_=c.type) for n, c in enumerate(self.columns)]
+        self.by = [column.desc() if descending else column.asc() for column in self.columns]
+        self.after = _after(self.columns, self.keys, descending)
 
-    @property
-    def pages(self) -> int:
-        return -(-self.total // self.page_size)
+    def key(self, row: Any) -> list[Any]:
+        """The row's key, as a cursor holds it (JSON: a moment in ISO 8601)."""
+        values = [getattr(row, column.key) for column in self.columns]
+        return [v.isoformat() if isinstance(v, datetime) else v for v in values]
+
+    def bind(self, key: list[Any]) -> dict[str, Any]:
+        """The statement's parameters for a cursor's key; ValueError if it does not fit."""
+        pairs = zip(self.keys, self.columns, key, strict=True)
+        return {param.key: _typed(column, value) for param, column, value in pairs}
 
 
-class Paginated:
-    """A query listed one page at a time. Its count and page statements are built once, so each
-    request only binds its page's numbers and SQLAlchemy reuses the compiled SQL: a list costs
-    the same as hand-written queries (db.paginate builds both statements anew each time)."""
+def _after(
+    columns: Sequence[Column], keys: Sequence[BindParameter[Any]], descending: bool
+) -> ColumnElement[bool]:
+    """Rows after the key in this order: (a, b) > (x, y) written as a >= x AND (a > x OR b > y),
+    which every database turns into a range of the index on (a, b); not all do for the row
+    comparison."""
+    first, *rest = columns
+    beyond = first < keys[0] if descending else first > keys[0]
+    if not rest:
+        return beyond
+    reached = first <= keys[0] if descending else first >= keys[0]
+    return and_(reached, or_(beyond, _after(rest, keys[1:], descending)))
 
-    def __init__(self, query: Select[Any]) -> None:
+
+def _typed(column: Column, value: Any) -> Any:
+    """A cursor's JSON value as the column's Python type; ValueError if it is not one."""
+    kind = column.type.python_type
+    if kind is datetime and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if type(value) is not kind:  # bool is not an int here
+        raise ValueError(f"{column.key} is not a {kind.__name__}")
+    return value
+
+
+@cache
+def signer(secret: str) -> URLSafeSerializer:
+    """What signs and reads the cursors of an app with this SECRET_KEY."""
+    return URLSafeSerializer(secret, salt="pagination-cursor")
+
+
+class Listing:
+    """A query listed one page at a time, in one of the orders it declares by keyword:
+    `Listing(select(Resource), created_at=(Resource.created_at, Resource.id))` lists by
+    created_at, the id breaking ties; `sort=created_at` (the first order, the default) or
+    `sort=-created_at` (descending). `args` is the schema of its query arguments.
+
+    Its statements are built once, so each request only binds its page's values and SQLAlchemy
+    reuses the compiled SQL.
+    """
+
+    def __init__(self, query: Select[Any], **orders: Sequence[Column]) -> None:
+        self.orders = {
+            prefix + name: Order(prefix + name, columns, descending=bool(prefix))
+            for name, columns in orders.items()
+            for prefix in ("", DESCENDING)
+        }
+        self.default = next(iter(self.orders))
+        self._first = {name: self._page(query, o) for name, o in self.orders.items()}
+        self._next = {name: self._page(query.where(o.after), o) for name, o in self.orders.items()}
+        self._skip = {
+            name: statement.offset(bindparam("skip")) for name, statement in self._first.items()
+        }
         self._count = select(func.count()).select_from(query.order_by(None).subquery())
-        self._page = query.limit(bindparam("size")).offset(bindparam("skip"))
+        self.args = page_args_schema(self)
 
-    def __call__(self, args: Mapping[str, int]) -> Page:
-        """The page args name (PageArgsSchema); past the last page, no items."""
-        page, size = args["page"], args["page_size"]
-        total = db.session.scalar(self._count) or 0
-        items = db.session.scalars(self._page, {"size": size, "skip": (page - 1) * size}).all()
-        return Page(items, total, page, size)
+    @staticmethod
+    def _page(query: Select[Any], order: Order) -> Select[Any]:
+        # One row more than the page: if it comes, there is a next page.
+        return query.order_by(*order.by).limit(bindparam("size"))
+
+    def __call__(self, args: Mapping[str, Any]) -> tuple[Page, dict[str, str]]:
+        """The page the args name (the schema in `args` loaded them) and its Link header."""
+        size = args["page_size"]
+        order = self.orders[args["sort"]]
+        params: dict[str, Any] = {"size": size + 1}
+        if "cursor" in args:
+            statement = self._next[order.name]
+            params |= args["cursor"]
+        elif "page" in args:
+            statement = self._skip[order.name]
+            params["skip"] = (args["page"] - 1) * size
+        else:
+            statement = self._first[order.name]
+        rows = db.session.scalars(statement, params).all()
+        items = rows[:size]
+        cursor = self.cursor(order, items[-1]) if len(rows) > size else None
+        page = Page(items=items, page_size=size, next=cursor)
+        if "page" in args:
+            page["page"] = args["page"]
+        if args["count"]:
+            page["total"] = db.session.scalar(self._count) or 0
+        return page, ({"Link": _link(cursor)} if cursor else {})
+
+    def cursor(self, order: Order, row: Any) -> str:
+        """The opaque cursor of the page after row."""
+        secret: str = current_app.config["SECRET_KEY"]
+        return signer(secret).dumps([order.name, *order.key(row)])
+
+    def read_cursor(self, cursor: str) -> tuple[Order, dict[str, Any]]:
+        """The order and statement parameters a cursor names; ValidationError if it is not ours."""
+        secret: str = current_app.config["SECRET_KEY"]
+        try:
+            name, *key = signer(secret).loads(cursor)
+            order = self.orders[name]
+            return order, order.bind(key)
+        except (BadData, KeyError, TypeError, ValueError):
+            message = "Not a cursor of this list: pass the `next` of a page as it was given."
+            raise ma.ValidationError(message, "cursor") from None
+
+
+def _link(cursor: str) -> str:
+    """The Link header to the page after this one, with the request's other arguments."""
+    args = {key: value for key, value in request.args.items() if key not in {"cursor", "page"}}
+    view_args = request.view_args or {}
+    url = url_for(request.endpoint or "", _external=True, **view_args, **args, cursor=cursor)
+    return f'<{url}>; rel="next"'
+
+
+def page_args_schema(listing: Listing) -> ma.Schema:
+    """The query arguments of a listing: where to start, how many, in which order, counted?"""
+
+    class PageArgsSchema(ma.Schema):
+        cursor = ma.fields.String(
+            metadata={"description": "Continue after the page whose `next` this is."}
+        )
+        page_size = ma.fields.Integer(
+            load_default=PAGE_SIZE_DEFAULT, validate=validate.Range(min=1, max=PAGE_SIZE_MAX)
+        )
+        sort = ma.fields.String(
+            validate=validate.OneOf(list(listing.orders)),
+            metadata={
+                "description": f"Order of the items (default `{listing.default}`); "
+                "`-` before a name reverses it. A cursor keeps the order it was made in."
+            },
+        )
+        count = ma.fields.Boolean(
+            load_default=False,
+            metadata={
+                "description": "Also answer `total`, the number of items in all pages. It reads"
+                " the whole table, so its cost grows with the table: ask only when needed."
+            },
+        )
+        page = ma.fields.Integer(
+            validate=validate.Range(
+                min=1,
+                max=PAGE_MAX,
+                error="Offset pages go from {min} to {max}: walk further with cursor=, the "
+                "`next` of each page.",
+            ),
+            metadata={"description": "Offset form: the page-th page of page_size items."},
+        )
+
+        @ma.validates_schema
+        def one_start(self, data: dict[str, Any], **_kwargs: Any) -> None:
+            if "cursor" in data and "page" in data:
+                raise ma.ValidationError("Give cursor or page, not both.", "page")
+
+        @ma.post_load
+        def start(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+            """Read the cursor into its order and key; a sort that differs is an error."""
+            if "cursor" in data:
+                order, data["cursor"] = listing.read_cursor(data["cursor"])
+                if data.setdefault("sort", order.name) != order.name:
+                    message = f"This cursor continues the list sorted by {order.name}."
+                    raise ma.ValidationError(message, "sort")
+            data.setdefault("sort", listing.default)
+            return data
+
+    return PageArgsSchema()

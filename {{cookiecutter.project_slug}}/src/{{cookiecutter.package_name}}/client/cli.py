@@ -1,5 +1,6 @@
 """The commands: greeting and resources for everyone, and the auth backend's login commands."""
 
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -44,13 +45,41 @@ def resources() -> None:
 
 
 @resources.command("list")
-@click.option("--page", type=ID, help="Page number (server default: 1).")
 @click.option("--page-size", type=ID, help="Items per page (server default: 20, at most 100).")
+@click.option("--sort", help="created_at (the default: oldest first) or name; -name reverses.")
+@click.option("--cursor", help="Continue after the page whose `next` this is.")
+@click.option("--page", type=ID, help="The page-th page, within the first 10 000 items.")
+@click.option("--count", is_flag=True, help="Also count every item (total): reads every row.")
+@click.option(
+    "--all", "every", is_flag=True, help="Follow `next` to the end: one item per line (JSON)."
+)
 @click.pass_obj
-def list_resources(api: Api, page: int | None, page_size: int | None) -> None:
-    """Print one page of resources, oldest first."""
-    params = {name: value for name, value in [("page", page), ("page_size", page_size)] if value}
-    emit(api.call("GET", RESOURCES, params=params)[0])
+def list_resources(
+    api: Api,
+    page_size: int | None,
+    sort: str | None,
+    cursor: str | None,
+    page: int | None,
+    count: bool,
+    every: bool,
+) -> None:
+    """Print one page of resources, or with --all every resource, streamed page by page."""
+    options = [("page_size", page_size), ("sort", sort), ("cursor", cursor), ("page", page)]
+    params = {name: value for name, value in options if value is not None}
+    if count:
+        params["count"] = "true"
+    body = api.call("GET", RESOURCES, params=params)[0]
+    if not every:
+        emit(body)
+        return
+    while True:
+        for item in body["items"]:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        if body["next"] is None:
+            return
+        # The rest by cursor: no offset, and nothing counted again.
+        params = {key: value for key, value in params.items() if key in {"page_size", "sort"}}
+        body = api.call("GET", RESOURCES, params={**params, "cursor": body["next"]})[0]
 
 
 @resources.command("get")

@@ -11,7 +11,7 @@ from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...models import Resource
 from ...openapi import Blueprint
-from ..pagination import Page, PageArgsSchema, Paginated
+from ..pagination import LINK_HEADER, Listing, Page
 from .schemas import (
     ResourceCreateSchema,
     ResourcePageSchema,
@@ -24,7 +24,10 @@ WRITE = "resources:write"
 # Ids are 32-bit on PostgreSQL and MySQL; a larger one in the URL matches no route: 404.
 ID_MAX = 2**31 - 1
 
-OLDEST_FIRST = Paginated(select(Resource).order_by(Resource.id))
+# Oldest first unless a client sorts otherwise; each order has its index (migration 0007).
+LISTING = Listing(
+    select(Resource), created_at=(Resource.created_at, Resource.id), name=(Resource.name,)
+)
 
 blp = Blueprint(
     "resources_v1",
@@ -60,12 +63,12 @@ def ensure_name_free(name: str, resource_id: int | None = None) -> None:
 @blp.route("")
 class Resources(MethodView):
     @require_scopes(READ)
-    @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, ResourcePageSchema)
+    @blp.arguments(LISTING.args, location="query")
+    @blp.response(200, ResourcePageSchema, headers=LINK_HEADER)
     @blp.problems(503)
-    def get(self, args: dict[str, int]) -> Page:
-        """List resources, oldest first, one page at a time."""
-        return OLDEST_FIRST(args)
+    def get(self, args: dict[str, Any]) -> tuple[Page, dict[str, str]]:
+        """List resources a page at a time; follow `next` for the rest."""
+        return LISTING(args)
 
     @require_scopes(WRITE)
     @blp.arguments(ResourceCreateSchema)
