@@ -59,9 +59,11 @@ class Page(TypedDict):
 def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
     """The schema of a page of item, named after it (ResourceSchema: ResourcePageSchema)."""
     fields: dict[str, ma.fields.Field[Any]] = {
-        "items": ma.fields.Nested(item, many=True),
-        "page_size": ma.fields.Integer(),
+        # Always present (required), so a client generated from the spec types them plainly.
+        "items": ma.fields.Nested(item, many=True, required=True),
+        "page_size": ma.fields.Integer(required=True),
         "next": ma.fields.String(
+            required=True,
             allow_none=True,
             metadata={"description": "Pass as `cursor` for the next page; null on the last."},
         ),
