@@ -13,7 +13,7 @@ from . import auth, errors, middleware, observability, tasks
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
-from .openapi import Api, BodyErrors, swagger_ui
+from .openapi import Api, BodyErrors, ProblemDocuments, swagger_ui
 
 DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 
@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     ma.init_app(app)
-    api = Api(app, spec_kwargs={"extra_plugins": [BodyErrors()]})
+    api = Api(app, spec_kwargs={"extra_plugins": [ProblemDocuments(), BodyErrors()]})
     auth.init_app(app, api)
     tasks.init_app(app)
 

@@ -2,7 +2,9 @@
 
 Errors leave as application/problem+json (errors.py), so that is how the shared error responses
 are documented; every operation with a JSON body also documents the 400/413/415 the shared
-request handling answers before validation; and bodies are parsed once, by Flask.
+request handling answers before validation; and bodies are parsed once, by Flask. The document
+is adjusted through apispec's plugin helpers (ProblemDocuments, BodyErrors), never through
+flask-smorest's internals.
 """
 
 import http
@@ -14,7 +16,6 @@ import flask_smorest
 from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask import Request
-from flask_smorest.etag import IF_MATCH_HEADER, IF_NONE_MATCH_HEADER
 from swagger_ui_bundle import swagger_ui_path
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
@@ -34,6 +35,8 @@ swagger_ui = flask.Blueprint(
     "swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path=SWAGGER_UI_ASSETS
 )
 
+# The type flask-smorest documents its shared error responses with (ProblemDocuments).
+JSON = flask_smorest.Api.DEFAULT_RESPONSE_CONTENT_TYPE
 # Answered by middleware and Flask for any JSON body: malformed, too large, not JSON.
 BODY_ERRORS = (400, 413, 415)
 
@@ -45,28 +48,6 @@ class Api(flask_smorest.Api):
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return problem_for_http_exception(error)
-
-    def _register_responses(self) -> None:
-        """Register a response per status, as flask-smorest does, with the type errors use."""
-        for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
-            if status >= 400:
-                response["content"] = {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}}
-            self.spec.components.response(status.name, response, lazy=True)
-        default = {
-            "description": "Unexpected error",
-            "content": {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}},
-        }
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
-
-    def _register_etag_headers(self) -> None:
-        """Register the conditional headers as flask-smorest does, If-Match with its grammar.
-
-        A value that is not * or entity-tags (RFC 9110) names no version: 428 or 412, not 2xx.
-        """
-        self.spec.components.parameter("IF_NONE_MATCH", "header", IF_NONE_MATCH_HEADER, lazy=True)
-        if_match = {**IF_MATCH_HEADER, "schema": {"type": "string", "pattern": IF_MATCH_VALUE}}
-        self.spec.components.parameter("IF_MATCH", "header", if_match, lazy=True)
 
 
 class Parser(FlaskParser):
@@ -114,6 +95,26 @@ class Blueprint(flask_smorest.Blueprint):
             return view
 
         return decorator
+
+
+class ProblemDocuments(BasePlugin):
+    """apispec plugin: what flask-smorest registers is documented as this API answers it.
+
+    Its shared error responses are sent as problem+json (errors.py), not as JSON; an If-Match
+    header must be * or entity-tags (RFC 9110): any other value names no version, so it gets 428
+    or 412, never 2xx. apispec calls these helpers for every component registered.
+    """
+
+    def response_helper(self, response: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        content = response.get("content", {})
+        if JSON not in content:
+            return None
+        return {"content": {PROBLEM_MIMETYPE: content[JSON]}}
+
+    def parameter_helper(self, parameter: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        if parameter.get("in") != "header" or parameter.get("name") != "If-Match":
+            return None
+        return {"schema": {**parameter.get("schema", {}), "pattern": IF_MATCH_VALUE}}
 
 
 class BodyErrors(BasePlugin):
