@@ -7,10 +7,10 @@ DEMO := build/my-flask-api
 
 .PHONY: demo test bench lint lock clean
 
-$(VENV)/.installed: pyproject.toml
+# The tooling of pyproject.toml's dev group, as requirements-dev.txt locks it (make lock).
+$(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade 'pip>=25.1'
-	$(PY) -m pip install -q --disable-pip-version-check --group dev
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
 # Bake the defaults into build/, install the project in its own virtualenv, create a demo user
@@ -37,7 +37,8 @@ bench: $(VENV)/.installed
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run
 
-# Maintainers: resolve the hash-pinned locks the generated projects ship (needs the network).
+# Maintainers: resolve the hash-pinned locks of the template's tooling (requirements-dev.txt) and
+# of the generated projects (templates/locks/); needs the network.
 lock: $(VENV)/.installed
 	$(PY) scripts/lock.py
 

@@ -1,4 +1,5 @@
-"""Resolve the hash-pinned locks every generated project ships: `make lock` (needs the network).
+"""Resolve the hash-pinned locks every generated project ships, and the template's own
+(requirements-dev.txt): `make lock` (needs the network).
 
 Generation stays offline: the locks are resolved here, by a maintainer, and stored in
 templates/locks/.
@@ -15,6 +16,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from cookiecutter.main import cookiecutter
 TEMPLATE = Path(__file__).resolve().parents[1]
 # cookiecutter looks for {% include %} files in templates/ beside the project folder.
 LOCKS = TEMPLATE / "templates" / "locks"
+# The template's own tooling (pyproject.toml's dev group), installed by `make`.
+TOOLING = TEMPLATE / "requirements-dev.txt"
 REFRESH = "make lock (in the project template)"
 # The questions whose answers change the dependencies, in the order lock names list them.
 LOCK_KEYS = ("auth", "database", "tasks")
@@ -41,9 +45,22 @@ def lock_answers(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(LOCK_KEYS, chosen, strict=True)) for chosen in itertools.product(*values)]
 
 
+def lock_tooling(python: str) -> None:
+    """The template's own tooling, its dev dependency group, into requirements-dev.txt: what
+    `make` installs with --require-hashes, so the matrix runs the same tools until this is run
+    again."""
+    group = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    command = [sys.executable, "-m", "uv", "pip", "compile", "-", "--universal"]
+    command += ["--python-version", python, "--generate-hashes", "--quiet"]
+    command += ["--custom-compile-command", REFRESH, "--output-file", str(TOOLING)]
+    subprocess.run(command, input="\n".join(group), text=True, cwd=TEMPLATE, check=True)
+    print(f"locked the template's tooling into {TOOLING.name}")
+
+
 def main() -> int:
     context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
     oldest = min(context["python_version"], key=lambda v: tuple(map(int, v.split("."))))
+    lock_tooling(oldest)
     LOCKS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         for answers in lock_answers(context):

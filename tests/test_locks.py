@@ -16,7 +16,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from scripts.lock import LOCKS, lock_answers, lock_name
+from scripts.lock import LOCKS, TOOLING, lock_answers, lock_name
 from tests.conftest import bake
 from tests.matrix import TEMPLATE, combination_id, combinations
 
@@ -75,3 +75,12 @@ def test_baked_locks_satisfy_the_declared_dependencies(
     assert_satisfies(development, declared["dependencies"])
     assert_satisfies(development, declared["optional-dependencies"]["dev"])
     assert set(pins(runtime)) <= set(pins(development))
+
+
+def test_the_template_tooling_is_locked() -> None:
+    """requirements-dev.txt pins, with hashes, every tool of pyproject.toml's dev group: what
+    `make` installs (--require-hashes), so the matrix runs the same tools until `make lock`."""
+    group = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    assert_satisfies(TOOLING.read_text(), group)
+    makefile = (TEMPLATE / "Makefile").read_text()
+    assert "--require-hashes -r requirements-dev.txt" in makefile
