@@ -1,18 +1,24 @@
 """The floor: the smallest honest Flask + Flask-SQLAlchemy app doing the generated list's work.
 
-Same table, same query (a count and one page, oldest first), same body (the six public fields
-of each resource, total, page, page_size, pages), same JSON types; no validation, schemas,
-OpenAPI, error envelope, request ids or access log. Served like the generated project (gunicorn,
-2 sync workers); DATABASE_URL names the database.
+Same table, same keyset query (oldest first: ORDER BY created_at, id LIMIT size + 1, after the
+cursor's row by `created_at >= :c AND (created_at > :c OR id > :i)`), same body (the six public
+fields of each resource, page_size, next), the same Link header to the next page, same JSON
+types; no validation, schemas, OpenAPI, error envelope, request ids or access log.
+
+Its cursor is plain URL-safe base64 of `[created_at, id]`, unsigned (the generated list signs
+its own with SECRET_KEY): the bench makes one with cursor() for the row a page follows. Served
+like the generated project (gunicorn, 2 sync workers); DATABASE_URL names the database.
 """
 
+import base64
+import json
 import os
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, request, url_for
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, String, func, select
+from sqlalchemy import DateTime, Index, Select, String, and_, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -34,16 +40,40 @@ class Resource(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(default=1)
 
+    # The generated project's migration 0007 makes this index; create_all, on SQLite, this one.
+    __table_args__ = (Index("ix_resources_created_at_id", "created_at", "id"),)
+
 
 def _utc(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat()
 
 
+def cursor(created_at: datetime, id_: int) -> str:
+    """The cursor of the page after the row with this key (created_at as stored: no zone)."""
+    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), id_]).encode()).decode()
+
+
+def page_query(size: int, after: tuple[datetime, int] | None) -> Select[tuple[Resource]]:
+    """One row more than a page (if it comes, there is a next page), after the key if given."""
+    query = select(Resource).order_by(Resource.created_at, Resource.id).limit(size + 1)
+    if after is None:
+        return query
+    created_at, id_ = after
+    return query.where(
+        and_(
+            Resource.created_at >= created_at,
+            or_(Resource.created_at > created_at, Resource.id > id_),
+        )
+    )
+
+
 def list_resources() -> Any:
-    page = int(request.args.get("page", 1))
     size = int(request.args.get("page_size", 20))
-    total = db.session.scalar(select(func.count()).select_from(Resource)) or 0
-    query = select(Resource).order_by(Resource.id).limit(size).offset((page - 1) * size)
+    after = None
+    if "cursor" in request.args:
+        created_at, id_ = json.loads(base64.urlsafe_b64decode(request.args["cursor"]))
+        after = datetime.fromisoformat(created_at), id_
+    rows = db.session.scalars(page_query(size, after)).all()
     items = [
         {
             "id": row.id,
@@ -53,10 +83,14 @@ def list_resources() -> Any:
             "created_at": _utc(row.created_at),
             "updated_at": _utc(row.updated_at),
         }
-        for row in db.session.scalars(query)
+        for row in rows[:size]
     ]
-    pages = -(-total // size)
-    return jsonify(items=items, total=total, page=page, page_size=size, pages=pages)
+    following = cursor(rows[size - 1].created_at, rows[size - 1].id) if len(rows) > size else None
+    response = jsonify(items=items, page_size=size, next=following)
+    if following:
+        link = url_for("list_resources", _external=True, page_size=size, cursor=following)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return response
 
 
 def healthz() -> Any:
@@ -70,7 +104,7 @@ def create_app() -> Flask:
     app.add_url_rule("/api/resources/v1", view_func=list_resources)
     app.add_url_rule("/healthz", view_func=healthz)
     with app.app_context():
-        db.create_all()
+        db.create_all()  # the bench's SQLite file; on a server, the generated project's table
         db.engine.dispose()  # gunicorn forks the workers after this: no shared connection
     return app
 

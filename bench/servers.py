@@ -1,36 +1,27 @@
 """Servers under gunicorn on 127.0.0.1, each stopped by its PID, and wrk to drive them."""
 
+import os
 import re
-import sqlite3
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "my_flask_api"  # of the default project name
 START_TIMEOUT = 60  # seconds for a server to answer /healthz
 STOP_TIMEOUT = 15
-ROWS = 100
 WRK = ["wrk", "-t2", "-c16"]
 BOUND = re.compile(r"(?:Serving on|Listening at:) (http://[\d.:]+)")
 
 
 class BenchError(RuntimeError):
     """A server or a load run did not behave: the figures would not mean anything."""
-
-
-def seed(database: Path, rows: int = ROWS) -> None:
-    """Fill the resources table with rows, as the API would store them (UTC, no zone)."""
-    stamp = "2025-01-01 00:00:00.000000"
-    with sqlite3.connect(database) as connection:
-        connection.executemany(
-            "INSERT INTO resources (name, description, owner, created_at, updated_at, version)"
-            " VALUES (?, ?, NULL, ?, ?, 1)",
-            [(f"resource-{n:03d}", f"Resource number {n}.", stamp, stamp) for n in range(rows)],
-        )
 
 
 class Server:
@@ -43,6 +34,7 @@ class Server:
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
         self.command, self.cwd, self.env, self.log, self.url = command, cwd, env, log, ""
         self.process: subprocess.Popen[bytes] | None = None
+        self.asked = False  # to stop
 
     def start(self) -> None:
         with self.log.open("w") as output:
@@ -63,10 +55,16 @@ class Server:
             f"{' '.join(self.command)} did not answer:\n{self.log.read_text()[-3000:]}"
         )
 
+    def terminate(self) -> None:
+        """Ask it to stop (gunicorn's master stops its workers on SIGTERM), once."""
+        if self.process is not None and self.process.returncode is None and not self.asked:
+            self.process.terminate()
+            self.asked = True
+
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()  # gunicorn's master stops its workers on SIGTERM
+        self.terminate()
         try:
             self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -76,14 +74,44 @@ class Server:
 
 @contextmanager
 def running(servers: dict[str, Server]) -> Iterator[dict[str, str]]:
-    """Start every server at once (they warm up in parallel); yield their URLs; stop them all."""
+    """Start every server at once (they warm up in parallel); yield their URLs; stop them all
+    (asked all at once too: each takes most of a second to stop its workers)."""
     try:
         for server in servers.values():
             server.start()
         yield {name: server.ready() for name, server in servers.items()}
     finally:
         for server in servers.values():
+            server.terminate()
+        for server in servers.values():
             server.stop()
+
+
+def base_env(pythonpath: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "TEST_DATABASE"))}
+    env.update(PYTHONPATH=str(pythonpath), DATABASE_URL=database_url)
+    return env
+
+
+def generated(project: Path, work: Path, name: str, database_url: str, **settings: str) -> Server:
+    """A baked project served by its own command: migrations, then gunicorn, 2 workers."""
+    env = base_env(project / "src", database_url)
+    env.update(
+        APP_ENV="production",
+        SECRET_KEY="bench-" + "k" * 48,
+        INSTANCE_PATH=str(work / name),
+        LOGIN_RATE_LIMIT="100000 per minute",
+        JWT_ACCESS_TOKEN_MINUTES="600",
+        **settings,
+    )
+    command = [PYTHON, "-m", f"{PACKAGE}.cli", "--port", "0", "--workers", "2"]
+    return Server(command, project, env, work / f"{name}.log")
+
+
+def bare(app: str, work: Path, name: str, database_url: str, **settings: str) -> Server:
+    """The floor (or stock Flask-OIDC on it) under the same gunicorn settings."""
+    env = {**base_env(ROOT, database_url), **settings}
+    return Server(gunicorn(app), ROOT, env, work / f"{name}.log")
 
 
 def _answers(url: str) -> bool:
@@ -118,3 +146,24 @@ def wrk(url: str, seconds: float, headers: dict[str, str] | None = None) -> floa
     if "Non-2xx" in result.stdout or "Socket errors" in result.stdout:
         raise BenchError(f"wrk saw errors on {url}:\n{result.stdout}")
     return float(rate.group(1))
+
+
+def alternate(
+    endpoints: dict[str, tuple[str, dict[str, str]]],
+    pairs: Sequence[tuple[str, str]],
+    seconds: float,
+    rounds: int,
+) -> dict[str, float]:
+    """Median req/s of each endpoint (label: URL and headers), the A and B of each pair run one
+    after the other, in turn A first and B first (ABBA over the rounds), so the machine's drift
+    falls on both sides. More than one round starts with a one-second warm-up of each."""
+    if rounds > 1:  # imports, connections, caches; one round is a smoke run
+        for url, headers in endpoints.values():
+            wrk(url, 1, headers)
+    samples: dict[str, list[float]] = {label: [] for label in endpoints}
+    for number in range(rounds):
+        for a, b in pairs:
+            for label in (a, b) if number % 2 == 0 else (b, a):
+                url, headers = endpoints[label]
+                samples[label].append(wrk(url, seconds, headers))
+    return {label: statistics.median(values) for label, values in samples.items() if values}

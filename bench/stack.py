@@ -1,0 +1,206 @@
+"""The generated stack on SQLite with 100 rows, side by side with its alternatives.
+
+Its list (first page, and a page by cursor) and /healthz against the floor (bench.floor), each
+auth mode against the unprotected list, and stock Flask-OIDC `accept_token` on the floor (bench.
+stock_oidc). The oidc servers use the generated project's own test identity provider over HTTP.
+"""
+
+import importlib.util
+import json
+import logging
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.report import Row
+from bench.servers import PACKAGE, PYTHON, Server, alternate, bare, generated, running
+from bench.tables import fill
+from bench.walk import LIST, floor_page, same_page, walk, with_cursor
+
+SCOPES = ("resources:read", "resources:write")
+SQLITE = "SQLite, 100 rows"
+SQLITE_ROWS = 100
+
+# (comparison, A, B, target ratio A/B): endpoint names of measure() below.
+PAIRS = [
+    ("list 20, first page, vs bare floor", "generated list", "floor list", 0.85),
+    ("list 20 by cursor vs bare floor", "generated cursor page", "floor cursor page", 0.85),
+    ("/healthz vs bare floor", "generated healthz", "floor healthz", 0.90),
+    ("token-protected vs unprotected", "token list", "unprotected list", 0.92),
+    (
+        "oidc introspection (cached) vs unprotected",
+        "oidc introspection list",
+        "unprotected list",
+        0.92,
+    ),
+    ("oidc jwt vs unprotected", "oidc jwt list", "unprotected list", 0.92),
+    ("stock Flask-OIDC accept_token vs unprotected", "stock Flask-OIDC list", "floor list", None),
+]
+# Figures of different pairs, compared without a run of their own.
+DERIVED = [
+    (
+        "oidc introspection (cached) vs stock Flask-OIDC",
+        "oidc introspection list",
+        "stock Flask-OIDC list",
+        9.0,
+    ),
+    ("oidc jwt vs stock Flask-OIDC", "oidc jwt list", "stock Flask-OIDC list", 9.0),
+    # No protected route beats the unprotected one: the two rows above can reach this at most.
+    (
+        "ceiling of the two above: unprotected vs stock Flask-OIDC",
+        "unprotected list",
+        "stock Flask-OIDC list",
+        None,
+    ),
+]
+
+
+def load_provider(project: Path) -> Any:
+    """The generated project's own test OpenID provider (tests/oidc_provider.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_oidc_provider", project / "tests" / "oidc_provider.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.OIDCProvider()
+
+
+def token_login(server: Server, project: Path) -> str:
+    """Create a user with the flask CLI, then log in through the API, as a client would."""
+    password = "Bench-password-7"
+    create = [
+        PYTHON,
+        "-m",
+        "flask",
+        "--app",
+        PACKAGE,
+        "users",
+        "create",
+        "bench",
+        "--password-stdin",
+    ]
+    create += [arg for scope in SCOPES for arg in ("--scope", scope)]
+    subprocess.run(
+        create,
+        cwd=project,
+        env=server.env,
+        input=password + "\n",
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    body = json.dumps({"username": "bench", "password": password}).encode()
+    request = urllib.request.Request(
+        server.url + "/api/auth/v1/login", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(json.load(response)["access_token"])
+
+
+def sqlite(work: Path, name: str) -> str:
+    return f"sqlite:///{work / name}.sqlite3"
+
+
+def cursor_pages(generated_url: str, floor_url: str) -> tuple[str, str]:
+    """The page of 20 in the middle of the table, from each: the generated list's by the cursor
+    its walk collects, the floor's by one made for the same row."""
+    step = walk(generated_url + LIST).after(SQLITE_ROWS // 2)
+    return same_page(with_cursor(generated_url + LIST, step.next), floor_page(floor_url, step))
+
+
+def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) -> list[Row]:
+    """Serve everything at once on SQLite, then alternate the pairs' A and B."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's per-request lines
+    provider = load_provider(projects["oidc"])
+    provider.start()
+    try:
+        secrets_file = work / "client_secrets.json"
+        api = provider.api_client
+        secrets_file.write_text(
+            json.dumps(
+                {
+                    "web": {
+                        "issuer": provider.issuer,
+                        "client_id": api.client_id,
+                        "client_secret": api.client_secret,
+                    }
+                }
+            )
+        )
+        oidc = dict(
+            OIDC_ISSUER=provider.issuer,
+            OIDC_CLIENT_ID=api.client_id,
+            OIDC_CLIENT_SECRET=api.client_secret,
+            OIDC_AUDIENCE=provider.audience,
+        )
+        secrets = str(secrets_file)
+        servers = {
+            "floor": bare("bench.floor:app", work, "floor", sqlite(work, "floor")),
+            "stock": bare(
+                "bench.stock_oidc:app",
+                work,
+                "stock",
+                sqlite(work, "stock"),
+                BENCH_OIDC_SECRETS=secrets,
+            ),
+            "none": generated(projects["none"], work, "none", sqlite(work, "none")),
+            "token": generated(projects["token"], work, "token", sqlite(work, "token")),
+            "introspection": generated(
+                projects["oidc"],
+                work,
+                "introspection",
+                sqlite(work, "introspection"),
+                **oidc,
+                OIDC_TOKEN_VALIDATION="introspection",
+            ),
+            "jwt": generated(
+                projects["oidc"],
+                work,
+                "jwt",
+                sqlite(work, "jwt"),
+                **oidc,
+                OIDC_TOKEN_VALIDATION="jwt",
+            ),
+        }
+        with running(servers) as urls:
+            for name in servers:
+                fill(sqlite(work, name), SQLITE_ROWS)
+            opaque = provider.fetch_token(provider.register("bench", SCOPES, expires_in=86400))
+            signed = provider.fetch_token(
+                provider.register("bench-jwt", SCOPES, expires_in=86400, token_format="jwt")
+            )
+            bearer = {
+                "token": token_login(servers["token"], projects["token"]),
+                "introspection": opaque,
+                "jwt": signed,
+                "stock": opaque,
+            }
+            by_cursor, floor_by_cursor = cursor_pages(urls["none"], urls["floor"])
+            endpoints: dict[str, tuple[str, dict[str, str]]] = {}
+            for label, server, url in [
+                ("generated list", "none", urls["none"] + LIST),
+                ("unprotected list", "none", urls["none"] + LIST),
+                ("floor list", "floor", urls["floor"] + LIST),
+                ("generated cursor page", "none", by_cursor),
+                ("floor cursor page", "floor", floor_by_cursor),
+                ("generated healthz", "none", urls["none"] + "/healthz"),
+                ("floor healthz", "floor", urls["floor"] + "/healthz"),
+                ("token list", "token", urls["token"] + LIST),
+                ("oidc introspection list", "introspection", urls["introspection"] + LIST),
+                ("oidc jwt list", "jwt", urls["jwt"] + LIST),
+                ("stock Flask-OIDC list", "stock", urls["stock"] + LIST),
+            ]:
+                headers = {"Authorization": f"Bearer {bearer[server]}"} if server in bearer else {}
+                endpoints[label] = (url, headers)
+            medians = alternate(endpoints, [(a, b) for _t, a, b, _r in PAIRS], seconds, rounds)
+    finally:
+        provider.stop()
+    return [
+        Row(title, SQLITE, a, medians[a], b, medians[b], "req/s", target)
+        for title, a, b, target in PAIRS + DERIVED
+    ]
