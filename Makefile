@@ -29,7 +29,7 @@ demo: $(VENV)/.installed
 
 # The whole matrix: hooks, database servers, every combination baked, linted and tested.
 test: $(VENV)/.installed
-	$(PY) -m pytest -n auto --dist loadscope --no-loadscope-reorder -p no:cacheprovider
+	$(PY) -m pytest -n auto --dist loadgroup --no-loadscope-reorder -p no:cacheprovider
 
 # The generated stack against bare Flask and the alternatives, side by side (bench/run.py):
 # build/bench/report.md and report.png. BENCH_SECONDS per load run (default 5).

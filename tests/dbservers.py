@@ -54,6 +54,7 @@ from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 import psycopg
 import pymysql  # type: ignore[import-untyped]
+import redis
 
 Kind = Literal["postgresql", "mysql"]
 
@@ -591,20 +592,15 @@ def _mariadb_data_directory(port: int) -> Path | None:
 
 
 def _redis_data_directory(port: int) -> Path | None:
-    """The server's working directory (CONFIG GET dir), in Redis' own protocol."""
+    """The server's working directory (CONFIG GET dir)."""
+    client = redis.Redis(host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1)
     try:
-        with socket.create_connection((HOST, port), timeout=1) as sock:
-            sock.sendall(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n")
-            reply = b""
-            while reply.count(b"\r\n") < 5:  # *2, $3, dir, $N, the path
-                chunk = sock.recv(4096)
-                if not chunk:
-                    return None
-                reply += chunk
-    except OSError:
+        found = client.config_get("dir").get("dir")
+    except redis.RedisError:
         return None
-    parts = reply.split(b"\r\n")
-    return Path(parts[4].decode()) if parts[0] == b"*2" else None
+    finally:
+        client.close()
+    return Path(found) if found else None
 
 
 def _postgres_system_user() -> pwd.struct_passwd:

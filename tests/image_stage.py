@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.ci import unavailable
 from tests.images import Podman, PodmanMissing, ensure_base, remove_store
 from tests.matrix import options
 
@@ -76,9 +76,7 @@ def podman(outcomes: Path, request: pytest.FixtureRequest) -> Podman:
         _publish(request.config)
         ensure_base(podman, [str(version) for version in options()["python_version"]])
     except PodmanMissing as missing:
-        if IN_CI:
-            pytest.fail(f"CI=true and {missing}", pytrace=False)
-        pytest.skip(str(missing))
+        unavailable(str(missing))
     return podman
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import exclusive, run_once
+from tests.bakery import exclusive, run_once
 from tests.test_deployment import dockerignored
 
 PODMAN_HINT = "apt-get install -y podman buildah runc debootstrap"

@@ -26,8 +26,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PYTHON, bake, fingerprint, project_env, run, run_once
+from tests.bakery import bake, fingerprint, run_once
+from tests.ci import unavailable
 from tests.matrix import combination_id, combinations
+from tests.projects import PYTHON, project_env, run
 
 # Every auth x database pair, the other answers at their defaults; then the jobs API
 # (tasks=celery) on a diagonal that still meets every auth and every database once.
@@ -133,6 +135,7 @@ def concurrent_patches(url: str, headers: dict[str, str]) -> None:
     assert winner == f"writer {statuses.index(200)}"
 
 
+@pytest.mark.cost(3)
 @pytest.mark.parametrize("combo", PAIRS, ids=[combination_id(c) for c in PAIRS])
 def test_served_project_keeps_its_contract(
     combo: dict[str, Any],
@@ -158,7 +161,7 @@ def test_served_project_keeps_its_contract(
         if combo["tasks"] == "celery":
             # Jobs are queued for real, on a queue (and limiter keys) of this run's own.
             if not redis_url:  # under CI=true the redis_url fixture has failed already
-                pytest.skip("no redis-server for the jobs API")
+                unavailable("no redis-server for the jobs API")
             own = "contract-" + uuid.uuid4().hex
             env.update(REDIS_URL=redis_url, TASKS_QUEUE=own, RATELIMIT_KEY_PREFIX=own)
         with auth_for(combo["auth"], project, env, tmp_path) as headers:

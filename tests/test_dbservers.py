@@ -14,6 +14,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.ci import unavailable
 from tests.dbservers import (
     MARIADB_INSTALL_HINT,
     POSTGRES_INSTALL_HINT,
@@ -29,8 +30,6 @@ from tests.dbservers import (
     start_redis,
 )
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
 STARTERS: dict[str, Callable[[Path], DatabaseServer]] = {
     "postgresql": start_postgresql,
     "mysql": start_mariadb,
@@ -40,10 +39,8 @@ STARTERS: dict[str, Callable[[Path], DatabaseServer]] = {
 def start_or_skip(kind: str, base_dir: Path) -> DatabaseServer:
     try:
         return STARTERS[kind](base_dir)
-    except ServerUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"CI must provide the database servers: {exc}")
-        pytest.skip(str(exc))
+    except ServerUnavailable as missing:
+        unavailable(str(missing))
 
 
 @pytest.fixture(scope="module", params=sorted(STARTERS))
@@ -180,10 +177,8 @@ def test_redis_serves_and_stops(tmp_path: Path) -> None:
     """A fresh Redis on a free port of 127.0.0.1 stores and reads a key, and stops by its PID."""
     try:
         server = start_redis(tmp_path)
-    except ServerUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"CI must provide the database servers: {exc}")
-        pytest.skip(str(exc))
+    except ServerUnavailable as missing:
+        unavailable(str(missing))
     assert server.url() == f"redis://127.0.0.1:{server.port}/0"
     client = redis.Redis.from_url(server.url(), socket_timeout=5)
     client.set("key", "value")

@@ -28,8 +28,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import make, run_once
+from tests.bakery import run_once
 from tests.matrix import TEMPLATE, combination_id, combinations, options
+from tests.projects import make
 
 COMBINATIONS = combinations()
 DOCKER = [combo for combo in COMBINATIONS if combo["docker"]]

@@ -11,11 +11,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import requests
 
-from tests.conftest import IN_CI, bake, project_env
+from tests.bakery import bake
+from tests.ci import unavailable
 from tests.matrix import TEMPLATE, combinations
+from tests.projects import project_env
 from tests.test_contract import serve
 
 ARTIFACTS = TEMPLATE / "build" / "test-artifacts"
@@ -37,10 +38,7 @@ def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
-    missing = "chromium is not installed: apt-get install -y chromium"
-    if IN_CI:
-        pytest.fail(f"CI=true and {missing}", pytrace=False)
-    pytest.skip(missing)
+    unavailable("chromium is not installed: apt-get install -y chromium")
 
 
 def browse(browser: str, profile: Path, *args: str) -> str:

@@ -685,8 +685,7 @@ def test_option_paths_name_real_choices() -> None:
 
 def test_option_paths_exist_in_the_template() -> None:
     """Each path it would remove exists in the template directory, so a typo cannot hide."""
-    if not PROJECT_DIR.is_dir():
-        pytest.skip("the template's project directory does not exist yet")
+    assert PROJECT_DIR.is_dir()
     placeholders = {key: f"{{{{cookiecutter.{key}}}}}" for key in COOKIECUTTER_JSON}
     for option, paths_by_value in post.OPTION_PATHS.items():
         for value, paths in paths_by_value.items():

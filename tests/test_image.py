@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import bake
+from tests.bakery import bake
 from tests.containers import READY_TIMEOUT, STOP_TIMEOUT, Container, http
 from tests.image_stage import Figures, removing
 from tests.images import RUN_FLAGS, Podman, build_context, build_once, tail
@@ -174,7 +174,23 @@ def run_a_job(podman: Podman, tag: str, api: Container, headers: dict[str, str],
     assert exited == "0" and "Warm shutdown" in logs.stdout + logs.stderr, tail(logs.stderr)
 
 
-@pytest.mark.parametrize("combo", IMAGES, ids=[combination_id(c) for c in IMAGES])
+# The first image and the rebuild test that reuses its layers are one unit of work (an xdist
+# group, see tests/scheduling.py): one worker, one store's layers.
+FIRST = "image-first"
+
+
+@pytest.mark.cost(1)
+@pytest.mark.parametrize(
+    "combo",
+    [
+        pytest.param(
+            combo,
+            id=combination_id(combo),
+            marks=[pytest.mark.xdist_group(FIRST)] if combo is IMAGES[0] else [],
+        )
+        for combo in IMAGES
+    ],
+)
 def test_image_builds_and_serves(
     combo: dict[str, Any],
     tmp_path: Path,
@@ -269,6 +285,7 @@ def runs(context: dict[str, bytes]) -> tuple[Any, ...]:
     return dockerfile, installs
 
 
+@pytest.mark.xdist_group(FIRST)
 def test_a_rebuild_after_a_code_change_carries_it(
     tmp_path: Path, podman: Podman, outcomes: Path, image_figures: Figures
 ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import conftest, interpreters
+from tests import interpreters, projects
 
 
 def fake_python(path: Path, reports: str | None) -> Path:
@@ -71,10 +71,8 @@ def test_it_says_what_it_looked_for_and_where(machine: Path) -> None:
     ("in_ci", "outcome"), [(True, pytest.fail.Exception), (False, pytest.skip.Exception)]
 )
 def test_a_missing_interpreter_fails_in_ci_and_skips_elsewhere(
-    machine: Path, monkeypatch: pytest.MonkeyPatch, in_ci: bool, outcome: type[BaseException]
+    machine: Path, in_ci: bool, outcome: type[BaseException]
 ) -> None:
     """Like a missing database server: a failure under CI=true, one skip line elsewhere."""
-    monkeypatch.setattr(conftest, "IN_CI", in_ci)
-
     with pytest.raises(outcome, match="Python 3.14"):
-        conftest.python_for("3.14")
+        projects.python_for("3.14", in_ci=in_ci)

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from scripts.lock import LOCKS, TOOLING, lock_answers, lock_name
-from tests.conftest import bake
+from tests.bakery import bake
 from tests.matrix import TEMPLATE, combination_id, combinations
 
 # name==version[ ; marker] \, then one or more --hash lines.

@@ -15,29 +15,34 @@ from typing import Any
 import pytest
 
 from hooks.post_gen_project import OPTION_PATHS, paths_to_remove
-from tests.conftest import (
-    PYTHON,
-    SUITE_TABLES,
-    bake,
-    fingerprint,
-    make,
-    project_env,
-    python_for,
-    record_passed,
-    render,
-    run,
-    run_once,
-    run_suite,
-    template_files,
-)
+from tests.bakery import bake, fingerprint, record_passed, render, run_once, template_files
 from tests.matrix import combination_id, combinations, options
+from tests.projects import PYTHON, SUITE_TABLES, make, project_env, python_for, run, run_suite
 
 UV = str(Path(PYTHON).with_name("uv"))  # from the template's dev group
 
 LINT_TABLES = ("project.dependencies", "project.optional-dependencies", "tool")
 
 COMBINATIONS = combinations()
-IDS = [combination_id(combo) for combo in COMBINATIONS]
+# The generated suite is the same for every combination of one auth x database x tasks answer
+# (the other answers change no file it reads): its tests are one unit of work (an xdist group,
+# see tests/scheduling.py), so one worker computes the shared outcome and the others reuse it.
+SUITE_KEYS = ("auth", "database", "tasks")
+
+
+def by_suite(combos: list[dict[str, Any]]) -> list[Any]:
+    """The combinations as parameters, each in its suite's xdist group."""
+    return [
+        pytest.param(
+            combo,
+            id=combination_id(combo),
+            marks=pytest.mark.xdist_group("suite-" + "-".join(combo[k] for k in SUITE_KEYS)),
+        )
+        for combo in combos
+    ]
+
+
+PARAMS = by_suite(COMBINATIONS)
 # GitHub Actions' own ${{ ... }} expressions are meant to stay.
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 # The dependency only each answer brings: option -> value -> distribution name. (The client's
@@ -62,7 +67,7 @@ def text_files(project: Path) -> list[Path]:
     return found
 
 
-@pytest.mark.parametrize("combo", COMBINATIONS, ids=IDS)
+@pytest.mark.parametrize("combo", PARAMS)
 def test_bake_is_clean(
     combo: dict[str, Any],
     baked: Callable[[dict[str, Any]], Path],
@@ -97,7 +102,8 @@ def test_bake_is_clean(
     run_once(outcomes, "lint-" + fingerprint(project, pyproject_tables=LINT_TABLES), lint)
 
 
-@pytest.mark.parametrize("combo", COMBINATIONS, ids=IDS)
+@pytest.mark.cost(1)
+@pytest.mark.parametrize("combo", PARAMS)
 def test_generated_suite_passes(
     combo: dict[str, Any],
     tmp_path: Path,
@@ -121,7 +127,7 @@ def test_generated_suite_passes(
     run_once(outcomes, key, suite)
 
 
-@pytest.mark.parametrize("combo", COMBINATIONS, ids=IDS)
+@pytest.mark.parametrize("combo", PARAMS)
 def test_bake_is_deterministic_and_replayable(
     combo: dict[str, Any], tmp_path: Path, baked: Callable[[dict[str, Any]], Path]
 ) -> None:
@@ -183,11 +189,8 @@ def fresh_installs() -> list[dict[str, Any]]:
 FRESH_INSTALLS = fresh_installs()
 
 
-@pytest.mark.parametrize(
-    "combo",
-    FRESH_INSTALLS,
-    ids=[combination_id(combo) for combo in FRESH_INSTALLS],
-)
+@pytest.mark.cost(0)
+@pytest.mark.parametrize("combo", by_suite(FRESH_INSTALLS))
 def test_fresh_install_passes_on_its_python(
     combo: dict[str, Any],
     tmp_path: Path,

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PYTHON, bake, run
+from tests.bakery import bake
 from tests.matrix import combination_id, combinations
+from tests.projects import PYTHON, run
 from tests.test_contract import PAIRS
 
 
+@pytest.mark.cost(4)
 @pytest.mark.parametrize("combo", PAIRS, ids=[combination_id(c) for c in PAIRS])
 def test_fresh_bake_passes_pre_commit(combo: dict[str, Any], tmp_path: Path) -> None:
     """`pre-commit run --all-files` passes right after `git init && git add -A`.

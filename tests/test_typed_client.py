@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import PYTHON, bake, project_env, run
+import pytest
+
+from tests.bakery import bake
+from tests.projects import PYTHON, project_env, run
 
 NAMES = ["kiwi", "apple", "mango", "cherry", "banana", "lime", "fig"]
 
@@ -59,6 +62,7 @@ print(json.dumps(names))
 """
 
 
+@pytest.mark.cost(4)
 def test_a_generated_client_walks_a_list_by_next(tmp_path: Path) -> None:
     """The generated client's page has a typed `next_`; following it lists every item once."""
     project = bake(tmp_path / "bake", {"auth": "none"})

@@ -21,16 +21,9 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.conftest import (
-    PYTHON,
-    SUITE_TABLES,
-    fingerprint,
-    project_env,
-    run,
-    run_once,
-    run_suite,
-)
+from tests.bakery import fingerprint, run_once
 from tests.matrix import TEMPLATE, combinations
+from tests.projects import PYTHON, SUITE_TABLES, project_env, run, run_suite
 
 GIT = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
 CRUFT = [PYTHON, "-m", "cruft"]
@@ -228,6 +221,7 @@ def test_cruft_update_brings_a_release_into_an_edited_project(
         run([PYTHON, "-m", "flask", "--app", "my_flask_api", "db", command], project, env)
 
 
+@pytest.mark.cost(4)
 def test_upgrade_script_merges_a_release_into_an_edited_project(
     releases: Path, tmp_path: Path, redis_url: str | None, outcomes: Path
 ) -> None:
