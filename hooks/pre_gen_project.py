@@ -1,9 +1,9 @@
 """Refuse bad answers before cookiecutter renders a single file.
 
 Cookiecutter renders this script with Jinja before running it. The only Jinja is CONTEXT, inside a
-raw string, so the module also imports unrendered: pre_prompt.py applies the same rules to the
-answers given on the command line, and tests/test_hooks.py unit-tests them. Standard library only:
-cookiecutter's interpreter may lack anything else.
+raw string, so the module also imports unrendered: tests/test_hooks.py unit-tests its rules.
+It is the one gate for answers: cookiecutter gives no earlier hook the answers of its command
+line. Standard library only: cookiecutter's interpreter may lack anything else.
 """
 
 from __future__ import annotations
@@ -252,16 +252,10 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def validate(answers: Mapping[str, Any], *, given_only: bool = False) -> list[str]:
-    """Describe every bad answer as one line naming the field, the value and what is allowed.
-
-    With given_only, questions absent from answers are not reported: the pre_prompt hook checks
-    the few answers given on the command line, before cookiecutter derives the rest.
-    """
+def validate(answers: Mapping[str, Any]) -> list[str]:
+    """Describe every bad answer as one line naming the field, the value and what is allowed."""
     errors = []
     for field, check in CHECKS.items():
-        if given_only and field not in answers:
-            continue
         value = answers.get(field)
         if not isinstance(value, str) and field not in BOOLEANS:
             errors.append(f"{field}: {value!r} is not text; the template must define it")

@@ -27,8 +27,7 @@ REFUSED: dict[frozenset[tuple[str, Any]], str] = {}
 def export_template(destination: Path) -> Path:
     """Copy the template's own files (what git would commit) into destination, to bake from.
 
-    cookiecutter copies the whole template directory before it runs hooks/pre_prompt.py, and a
-    working tree also holds .venv and build/: hundreds of megabytes on every bake.
+    A working tree also holds .venv and build/, which no bake should read.
     """
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

@@ -1,4 +1,4 @@
-"""The pre-prompt and pre-gen hooks refuse bad answers; the post-gen hook trims, adds a secret."""
+"""The pre-gen hook refuses bad answers; the post-gen hook trims, adds a secret."""
 
 from __future__ import annotations
 
@@ -10,21 +10,19 @@ import runpy
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cookiecutter.exceptions import OutputDirExistsException
+from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
-from cookiecutter.prompt import YesNoPrompt, prompt_for_config
+from cookiecutter.prompt import prompt_for_config
 from cookiecutter.utils import create_env_with_context
 from dotenv import dotenv_values
 
 from hooks import post_gen_project as post
 from hooks import pre_gen_project as pre
-from hooks import pre_prompt
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 HOOKS_DIR = TEMPLATE_DIR / "hooks"
@@ -217,179 +215,10 @@ def test_main_is_silent_on_good_answers(
     assert capsys.readouterr() == ("", "")
 
 
-# pre_prompt: the answers given on cookiecutter's command line, before cookiecutter reads them
-
-
-@pytest.mark.parametrize(
-    ("argv", "arguments"),
-    [
-        pytest.param(
-            ["/venv/bin/python3", "/venv/bin/cookiecutter", "--no-input", ".", "auth=none"],
-            ["--no-input", ".", "auth=none"],
-            id="console-script",
-        ),
-        pytest.param(["python", "-m", "cookiecutter", "gh:o/r"], ["gh:o/r"], id="module"),
-        pytest.param(["python", "-I", "-mcookiecutter", "."], ["."], id="module-with-options"),
-        pytest.param(["python", "-m", "pytest", "-k", "database=oracle"], None, id="pytest"),
-        pytest.param(["/venv/bin/python", "/venv/bin/cruft", "create", "."], None, id="cruft"),
-        pytest.param(["python", "-c", "import sys; exec(sys.stdin.read())"], None, id="xdist"),
-        pytest.param(["python", "scripts/upgrade_template.py", "--ref", "v1.0.0"], None, id="api"),
-        pytest.param([], None, id="no-proc"),
-    ],
-)
-def test_it_finds_what_the_cookiecutter_command_was_given(
-    argv: list[str], arguments: list[str] | None
-) -> None:
-    """It reads the console script and `python -m cookiecutter`, and ignores every other program."""
-    assert pre_prompt.cookiecutter_arguments(argv) == arguments
-
-
-@pytest.mark.parametrize(
-    ("arguments", "context"),
-    [
-        pytest.param(
-            [".", "auth=none", "version=1=2"], {"auth": "none", "version": "1=2"}, id="ok"
-        ),
-        pytest.param(["-o", "x=1", ".", "ci=none"], {"ci": "none"}, id="output-dir-value"),
-        pytest.param(["--output-dir=x=1", ".", "ci=none"], {"ci": "none"}, id="attached-value"),
-        pytest.param(["-fo", "x=1", ".", "ci=none"], {"ci": "none"}, id="short-cluster"),
-        pytest.param(["-ox=1", ".", "ci=none"], {"ci": "none"}, id="short-attached"),
-        pytest.param([".", "--checkout", "a=b", "ci=none"], {"ci": "none"}, id="checkout-after"),
-        pytest.param(["-v", "--", ".", "ci=none"], {"ci": "none"}, id="double-dash"),
-        pytest.param(["x=1"], {}, id="template-only"),
-    ],
-)
-def test_it_reads_the_key_value_answers_after_the_template(
-    arguments: list[str], context: dict[str, str]
-) -> None:
-    """It takes key=value arguments after the template and skips options and their values."""
-    assert pre_prompt.extra_context(arguments) == context
-
-
-def test_it_reads_yes_no_words_as_cookiecutter_does() -> None:
-    """Its yes/no words are cookiecutter's own, so a good answer is never refused."""
-    assert {word for word, value in pre_prompt.BOOLEAN_WORDS.items() if value} == set(
-        YesNoPrompt.yes_choices
-    )
-    assert {word for word, value in pre_prompt.BOOLEAN_WORDS.items() if not value} == set(
-        YesNoPrompt.no_choices
-    )
-
-
-@pytest.mark.parametrize(
-    "answers",
-    [
-        pytest.param(["docker=no", "database=postgresql"], id="choices"),
-        pytest.param(["docker=Yes", "auth=none", "project_name=Inventory API"], id="yes-word"),
-        pytest.param(["unknown=1", "__template_version=x"], id="not-questions"),
-        pytest.param([], id="defaults"),
-    ],
-)
-def test_it_lets_good_answers_through(answers: list[str]) -> None:
-    """It finds nothing to refuse in good, unknown or private answers."""
-    argv = ["python", "-m", "cookiecutter", "--no-input", "gh:o/r", *answers]
-
-    assert pre_prompt.refusal(argv) is None
-
-
-def test_it_refuses_with_the_rules_of_pre_gen_project() -> None:
-    """It reports the first bad answer in question order, as pre_gen_project words it."""
-    argv = ["python", "-m", "cookiecutter", ".", "docker=maybe", "version=abc", "database=x"]
-
-    assert (
-        pre_prompt.refusal(argv)
-        == pre.validate(make_answers(docker="maybe", version="abc", database="x"))[0]
-    )
-    assert pre_prompt.refusal(argv) == "version: 'abc' is not a PEP 440 version;" + (
-        " use e.g. 0.1.0, 1.0.0rc1 or 2.0.0.dev1"
-    )
-
-
-@pytest.fixture
-def template_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The temporary copy of the template cookiecutter makes to run pre_prompt in."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    copy = tmp_path / "cookiecutterk2j4_x9" / "template"
-    (copy / "hooks").mkdir(parents=True)
-    monkeypatch.chdir(copy)
-    return copy
-
-
-def test_main_refuses_in_one_line_and_removes_the_copy(
-    template_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It prints one line on stderr, exits 1 and deletes the copy cookiecutter would leave."""
-    argv = ["python", "-m", "cookiecutter", ".", "database=oracle"]
-    monkeypatch.setattr(pre_prompt, "parent_command_line", lambda: argv)
-
-    assert pre_prompt.main() == 1
-    assert capsys.readouterr() == (
-        "",
-        "database: 'oracle' is not allowed; choose one of sqlite, postgresql, mysql\n",
-    )
-    assert not template_copy.parent.exists()
-
-
-def test_main_is_silent_on_good_answers_and_other_programs(
-    template_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It exits 0, prints nothing and keeps the copy when there is nothing to refuse."""
-    for argv in (["python", "-m", "cookiecutter", ".", "auth=none"], ["pytest", "x=1"], []):
-        monkeypatch.setattr(pre_prompt, "parent_command_line", lambda argv=argv: argv)
-        assert pre_prompt.main() == 0
-    assert capsys.readouterr() == ("", "")
-    assert template_copy.is_dir()
-
-
-def test_it_reads_the_parent_command_line() -> None:
-    """It reads the arguments of the process that started it, where /proc exists."""
-    if not Path("/proc/self/cmdline").exists():
-        pytest.skip("no /proc here: the hook does nothing on this system")
-    child = "import sys; sys.path.insert(0, sys.argv[1]); import pre_prompt;"
-    child += " print(pre_prompt.parent_command_line())"
-    result = subprocess.run(
-        [sys.executable, "-c", child, str(HOOKS_DIR)], capture_output=True, text=True, check=True
-    )
-
-    own = Path("/proc/self/cmdline").read_bytes().split(b"\0")[:-1]
-    assert ast.literal_eval(result.stdout) == [os.fsdecode(arg) for arg in own]
-
-
-@pytest.mark.parametrize(
-    "layout",
-    [
-        pytest.param("not-in-tmp", id="outside-the-temporary-directory"),
-        pytest.param("other-name", id="not-made-by-cookiecutter"),
-        pytest.param("shared", id="holding-more-than-the-copy"),
-    ],
-)
-def test_it_removes_only_a_copy_cookiecutter_made(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
-) -> None:
-    """It never deletes a template that is not cookiecutter's throwaway copy."""
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
-    holder = {
-        "not-in-tmp": tmp_path / "cookiecutterabc",
-        "other-name": temporary / "templates",
-        "shared": temporary / "cookiecutterabc",
-    }[layout]
-    copy = holder / "template"
-    copy.mkdir(parents=True)
-    if layout == "shared":
-        (holder / "other").mkdir()
-
-    assert pre_prompt.remove_template_copy(copy) is False
-    assert copy.is_dir()
-
-
 # Both hooks: how cookiecutter runs them
 
 
-# cookiecutter renders these two with Jinja; it runs pre_prompt.py as it is.
 HOOK_FILES = [HOOKS_DIR / "pre_gen_project.py", HOOKS_DIR / "post_gen_project.py"]
-ALL_HOOK_FILES = [HOOKS_DIR / "pre_prompt.py", *HOOK_FILES]
 
 
 @pytest.mark.parametrize("hook", HOOK_FILES, ids=lambda path: path.stem)
@@ -408,12 +237,9 @@ def test_rendering_only_fills_in_the_context(hook: Path, tmp_path: Path) -> None
     assert json.loads(runpy.run_path(str(rendered_path))["CONTEXT"]) == answers
 
 
-@pytest.mark.parametrize("hook", ALL_HOOK_FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("hook", HOOK_FILES, ids=lambda path: path.stem)
 def test_it_imports_only_the_standard_library(hook: Path) -> None:
-    """It runs on cookiecutter's interpreter, which may have nothing but the standard library.
-
-    pre_prompt.py also imports its sibling pre_gen_project.py, which is on its sys.path.
-    """
+    """It runs on cookiecutter's interpreter, which may have nothing but the standard library."""
     tree = ast.parse(hook.read_text(encoding="utf-8"))
     modules = {
         alias.name
@@ -423,8 +249,7 @@ def test_it_imports_only_the_standard_library(hook: Path) -> None:
     }
     modules |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
 
-    siblings = {path.stem for path in ALL_HOOK_FILES}
-    assert {module.split(".")[0] for module in modules} <= sys.stdlib_module_names | siblings
+    assert {module.split(".")[0] for module in modules} <= sys.stdlib_module_names
 
 
 # Both hooks, end to end through the cookiecutter CLI, on a throwaway one-file template
@@ -436,7 +261,7 @@ def template(tmp_path: Path) -> Path:
     root = tmp_path / "template"
     (root / "hooks").mkdir(parents=True)
     (root / "cookiecutter.json").write_bytes((TEMPLATE_DIR / "cookiecutter.json").read_bytes())
-    for hook in ALL_HOOK_FILES:
+    for hook in HOOK_FILES:
         (root / "hooks" / hook.name).write_bytes(hook.read_bytes())
     project = root / "{{cookiecutter.project_slug}}"
     project.mkdir()
@@ -487,17 +312,6 @@ def test_cli_stops_on_a_bad_derived_answer_and_leaves_nothing_behind(
 
 COMMAND_LINE_REFUSALS = [
     pytest.param(
-        "database=oracle",
-        "database: 'oracle' is not allowed; choose one of sqlite, postgresql, mysql",
-        id="unknown-database",
-    ),
-    pytest.param("docker=maybe", "docker: 'maybe' is not allowed; answer yes or no", id="docker"),
-    pytest.param(
-        "python_version=3.10",
-        "python_version: '3.10' is not allowed; choose one of 3.12, 3.13, 3.11",
-        id="python-3.10",
-    ),
-    pytest.param(
         "project_name=", "project_name: '' is blank; give some visible text", id="empty-name"
     ),
     pytest.param(
@@ -530,18 +344,42 @@ COMMAND_LINE_REFUSALS = [
 def test_cli_refuses_a_bad_command_line_answer_in_one_line(
     tmp_path: Path, template: Path, answer: str, line: str
 ) -> None:
-    """It exits 1 with the field and what it allows, no traceback, and nothing left anywhere.
-
-    cookiecutter itself then prints "Pre-Prompt Hook script failed" on stdout.
-    """
+    """pre_gen_project's line, naming the field and what it allows, comes first on stderr;
+    cookiecutter's "Stopping generation" and traceback follow. Nothing is left behind."""
     result = bake(tmp_path, template, "license=MIT", answer, "ci=none")
 
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [line]
-    assert result.stdout.splitlines() == ["Pre-Prompt Hook script failed"]
-    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.splitlines()[0] == line
     assert list((tmp_path / "out").iterdir()) == []
-    assert list((tmp_path / "tmp").iterdir()) == []  # not even cookiecutter's template copy
+
+
+@pytest.mark.parametrize(
+    ("answer", "line"),
+    [
+        pytest.param(
+            "database=oracle",
+            "ValueError: oracle provided for choice variable database, but the choices are"
+            " ['sqlite', 'postgresql', 'mysql'].",
+            id="unknown-database",
+        ),
+        pytest.param(
+            "docker=maybe",
+            "ValueError: maybe provided for variable docker could not be converted to a boolean.",
+            id="docker",
+        ),
+    ],
+)
+def test_cookiecutter_itself_refuses_a_choice_it_does_not_offer(
+    tmp_path: Path, template: Path, answer: str, line: str
+) -> None:
+    """Choices and yes/no answers are checked by cookiecutter while it reads its command line,
+    before any hook: its last line names the variable and what it allows; no directory is made.
+    """
+    result = bake(tmp_path, template, answer)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == line
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -549,18 +387,13 @@ def test_cli_refuses_a_bad_command_line_answer_in_one_line(
     [
         pytest.param({"database": "oracle"}, ValueError, id="unknown-database"),
         pytest.param({"docker": "maybe"}, ValueError, id="docker"),
-        pytest.param({"project_name": ""}, OutputDirExistsException, id="empty-name"),
+        pytest.param({"project_name": ""}, FailedHookException, id="empty-name"),
     ],
 )
-def test_python_api_still_refuses_a_bad_answer(
-    tmp_path: Path,
-    template: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    extra_context: dict[str, str],
-    error: type[Exception],
+def test_python_api_refuses_a_bad_answer(
+    tmp_path: Path, template: Path, extra_context: dict[str, str], error: type[Exception]
 ) -> None:
-    """Through cookiecutter's Python API the hook cannot see the answers; cookiecutter refuses."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # cookiecutter leaves its copy there
+    """Through cookiecutter's Python API the same answers are refused, and nothing is made."""
     out = tmp_path / "out"
     out.mkdir()
 
