@@ -19,7 +19,7 @@ import pytest
 from bench.growth import DATABASES, titles
 from bench.stack import DERIVED, PAIRS
 from tests import dbservers
-from tests.conftest import IN_CI
+from tests.ci import unavailable
 from tests.matrix import TEMPLATE
 
 
@@ -31,11 +31,10 @@ def require_tools() -> None:
         dbservers.find_postgres_bindir()
         dbservers.find_mariadb_binaries()
     except dbservers.ServerUnavailable as missing:
-        if IN_CI:
-            pytest.fail(f"CI=true and {missing}", pytrace=False)
-        pytest.skip(str(missing))
+        unavailable(str(missing))
 
 
+@pytest.mark.cost(2)
 def test_short_benchmark_writes_its_report(tmp_path: Path) -> None:
     """It prints and writes the table, one row per comparison, the plans and the plot."""
     require_tools()
