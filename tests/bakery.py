@@ -17,11 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cookiecutter.generate
-import cookiecutter.main
-import jinja2
 import pytest
-from cookiecutter.utils import create_env_with_context
+from cookiecutter.main import cookiecutter
 from filelock import FileLock
 
 from tests.matrix import combination_id, export_template
@@ -35,54 +32,23 @@ def template_files() -> Path:
     return export_template(export)
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """Each template file's compiled code, kept in memory by the process for its later bakes.
-
-    Jinja checks the source's checksum on every load, so a changed template compiles again.
-    """
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if code := self.compiled.get(bucket.key):
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
+def bake(cookies: Any, answers: dict[str, Any]) -> Path:
+    """Render the template with its hooks through pytest-cookies (its `cookies` or
+    `cookies_session` fixture), as a user would; a failed bake fails the test with its error."""
+    result = cookies.bake(extra_context=answers, template=str(template_files()))
+    if result.exception is not None:
+        pytest.fail(f"baking {answers} failed: {result.exception!r}", pytrace=False)
+    return Path(result.project_path)
 
 
-COMPILED = CompiledTemplates()
+def replay(replay_file: Path, output_dir: Path) -> Path:
+    """Render again from a replay file, with cookiecutter's public API: pytest-cookies bakes
+    from answers only."""
+    made = cookiecutter(str(template_files()), replay=str(replay_file), output_dir=str(output_dir))
+    return Path(made)
 
 
-def render(template: str, output_dir: Path, **options: Any) -> Path:
-    """cookiecutter(template, ...) in this process, its hooks included, as a user would run it.
-
-    Its Jinja environment reuses what earlier bakes compiled (a third of a bake's CPU time):
-    the render is the same. cookiecutter leaves its rendered hooks and the emptied directory of
-    its template copy in the temporary directory on every run: it gets one removed afterwards.
-    """
-
-    def environment(context: dict[str, Any]) -> Any:
-        env = create_env_with_context(context)
-        env.bytecode_cache = COMPILED
-        return env
-
-    with (
-        tempfile.TemporaryDirectory(prefix="bake-") as scratch,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setattr(tempfile, "tempdir", scratch)
-        patch.setattr(cookiecutter.generate, "create_env_with_context", environment)
-        return Path(cookiecutter.main.cookiecutter(template, output_dir=str(output_dir), **options))
-
-
-def bake(output_dir: Path, answers: dict[str, Any]) -> Path:
-    """Render the template with its hooks, as a user would, and return the project."""
-    return render(str(template_files()), output_dir, no_input=True, extra_context=answers)
-
-
-def bake_once(outcomes: Path, combo: dict[str, Any]) -> Path:
+def bake_once(outcomes: Path, cookies_session: Any, combo: dict[str, Any]) -> Path:
     """The run's one bake of combo, made by the first worker that asks; tests only read it."""
     name = hashlib.sha256(combination_id(combo).encode()).hexdigest()[:20]
     output = outcomes / f"bake-{name}"
@@ -90,7 +56,9 @@ def bake_once(outcomes: Path, combo: dict[str, Any]) -> Path:
         if not output.is_dir():
             partial = output.with_name(output.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)
-            bake(partial, combo)
+            partial.mkdir()
+            project = bake(cookies_session, combo)
+            shutil.move(project, partial / project.name)
             partial.rename(output)
     (project,) = output.iterdir()
     return project

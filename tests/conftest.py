@@ -117,10 +117,10 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def baked(outcomes: Path) -> Callable[[dict[str, Any]], Path]:
+def baked(outcomes: Path, cookies_session: Any) -> Callable[[dict[str, Any]], Path]:
     """Bake each combination once per run, with its hooks, as a user would; tests only read it."""
 
     def get(combo: dict[str, Any]) -> Path:
-        return bake_once(outcomes, combo)
+        return bake_once(outcomes, cookies_session, combo)
 
     return get

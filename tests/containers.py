@@ -26,20 +26,20 @@ from tests.images import RUN_FLAGS, Podman, PodmanFailed, tail
 READY_TIMEOUT = 60  # seconds for the entrypoint to migrate and gunicorn to answer /readyz
 STOP_TIMEOUT = 10  # seconds podman waits after SIGTERM before SIGKILL
 HTTP_TIMEOUT = 10
-EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Where Linux starts handing out ephemeral ports by default (net.ipv4.ip_local_port_range).
+EPHEMERAL_LOW = 32768
 
 
 def unclaimed_port() -> int:
     """A port that binds now, from the 8000 below the ephemeral range."""
-    low = int(EPHEMERAL.read_text().split()[0]) if EPHEMERAL.exists() else 32768
-    for port in random.sample(range(low - 8000, low), 100):
+    for port in random.sample(range(EPHEMERAL_LOW - 8000, EPHEMERAL_LOW), 100):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {low - 8000}..{low - 1}")
+    raise RuntimeError(f"no free port in {EPHEMERAL_LOW - 8000}..{EPHEMERAL_LOW - 1}")
 
 
 @dataclass

@@ -238,12 +238,24 @@ def _make_rootfs(tarball: Path) -> None:
         _remove_tree(work)
 
 
+def _mounts() -> list[str]:
+    """Every mount point of the machine (util-linux's findmnt)."""
+    listed = subprocess.run(
+        ["findmnt", "--raw", "--noheadings", "--output", "TARGET"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return listed.stdout.splitlines()
+
+
 def _remove_tree(path: Path) -> None:
     """Remove path, unmounting first whatever debootstrap left mounted below it (/proc...)."""
-    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    for mount in sorted((m for m in mounts if m.startswith(str(path) + "/")), reverse=True):
+    below = [m for m in _mounts() if m.startswith(str(path) + "/")]
+    for mount in sorted(below, reverse=True):
         subprocess.run(["umount", "--lazy", mount], check=False, timeout=60)
-    still = [m for m in Path("/proc/mounts").read_text().split() if m.startswith(str(path))]
+    still = [m for m in _mounts() if m.startswith(str(path))]
     if still:
         raise PodmanFailed(f"left in place: {path} still has mounts {still}")
     shutil.rmtree(path, ignore_errors=True)

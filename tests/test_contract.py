@@ -140,12 +140,13 @@ def concurrent_patches(url: str, headers: dict[str, str]) -> None:
 def test_served_project_keeps_its_contract(
     combo: dict[str, Any],
     tmp_path: Path,
+    cookies: Any,
     database_url: Any,
     redis_url: str | None,
     outcomes: Path,
 ) -> None:
     """schemathesis finds nothing, and concurrent writers lose nothing, on the real database."""
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
 
     def check() -> None:
         url = database_url(combo["database"], "st_" + combination_id(combo))

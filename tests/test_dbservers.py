@@ -7,6 +7,7 @@ skip with the install command, except under CI=true, where they fail (CI install
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -55,15 +56,10 @@ def server(
 
 def session_ids(pid: int) -> list[int]:
     """PIDs of the processes in the session led by ``pid`` (the server's own children)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if int(fields[3]) == pid:  # field 6 of /proc/<pid>/stat: session id
-            pids.append(int(stat.parent.name))
-    return pids
+    listed = subprocess.run(
+        ["ps", "-o", "pid=", "-s", str(pid)], capture_output=True, text=True, check=False
+    )
+    return [int(line) for line in listed.stdout.split()]
 
 
 def test_urls_have_the_documented_form(server: DatabaseServer) -> None:
@@ -127,6 +123,7 @@ def test_stop_ends_the_process_and_frees_the_port(kind: str, tmp_path: Path) -> 
         conn.execute(sa.text("SELECT 1"))
     pid, port = server.pid, server.port
     assert port_is_open(port)
+    assert pid in session_ids(pid)  # the listing sees the server's session while it runs
 
     server.stop()
     server.stop()  # idempotent

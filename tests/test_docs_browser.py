@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -53,11 +54,11 @@ def browse(browser: str, profile: Path, *args: str) -> str:
     return result.stdout
 
 
-def test_docs_render_every_operation_offline(tmp_path: Path) -> None:
+def test_docs_render_every_operation_offline(tmp_path: Path, cookies: Any) -> None:
     """Swagger UI lists each path of the spec, and the page asked no other host for anything."""
     browser = chromium()
     combo = combinations()[0]
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
     env = {
         **project_env(project, None),
         "APP_ENV": "development",

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
-from cookiecutter.utils import create_env_with_context
 from dotenv import dotenv_values
 
 from hooks import post_gen_project as post
@@ -226,7 +226,10 @@ def test_rendering_only_fills_in_the_context(hook: Path, tmp_path: Path) -> None
     """Its only Jinja is CONTEXT, which survives quotes, backslashes and newlines in answers."""
     answers = make_answers(project_name='Say """hi""" \\ \' \n {{ x }}', description="C:\\")
     source = hook.read_text(encoding="utf-8")
-    env = create_env_with_context({"cookiecutter": answers})
+    # The environment cookiecutter documents: Jinja with its jsonify extension.
+    env = jinja2.Environment(
+        extensions=["cookiecutter.extensions.JsonifyExtension"], keep_trailing_newline=True
+    )
 
     rendered = env.from_string(source).render(cookiecutter=answers)
 

@@ -194,6 +194,7 @@ FIRST = "image-first"
 def test_image_builds_and_serves(
     combo: dict[str, Any],
     tmp_path: Path,
+    cookies: Any,
     podman: Podman,
     outcomes: Path,
     database_url: Any,
@@ -203,7 +204,7 @@ def test_image_builds_and_serves(
     """The image builds, migrates by itself, serves as uid 10001, is healthy, authenticates,
     stops cleanly on SIGTERM, and a second start migrates nothing and serves the same data.
     With tasks=celery, the same image as a worker runs a job the API queued."""
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
     auth = combo["auth"]
     layers = image_key(combo) == image_key(IMAGES[0])  # the rebuild test reuses its layers
     tag, seconds = build_once(podman, project, outcomes, combination_id(combo), layers)
@@ -287,11 +288,11 @@ def runs(context: dict[str, bytes]) -> tuple[Any, ...]:
 
 @pytest.mark.xdist_group(FIRST)
 def test_a_rebuild_after_a_code_change_carries_it(
-    tmp_path: Path, podman: Podman, outcomes: Path, image_figures: Figures
+    tmp_path: Path, cookies: Any, podman: Podman, outcomes: Path, image_figures: Figures
 ) -> None:
     """Rebuilt after a new module is added, the image holds it: no layer is reused stale."""
     combo = IMAGES[0]
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
     tag, _seconds = build_once(podman, project, outcomes, combination_id(combo), layers=True)
     marker = uuid.uuid4().hex
     (project / "src" / PACKAGE / "rebuilt.py").write_text(f'MARKER = "{marker}"\n')

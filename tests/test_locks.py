@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,11 +61,9 @@ def test_every_set_of_dependency_answers_has_its_locks() -> None:
 
 
 @pytest.mark.parametrize("combo", PAIRS, ids=[combination_id(c) for c in PAIRS])
-def test_baked_locks_satisfy_the_declared_dependencies(
-    combo: dict[str, Any], tmp_path: Path
-) -> None:
+def test_baked_locks_satisfy_the_declared_dependencies(combo: dict[str, Any], cookies: Any) -> None:
     """requirements.txt pins every runtime dependency; requirements-dev.txt the dev extra too."""
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
     declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     runtime = (project / "requirements.txt").read_text()
     development = (project / "requirements-dev.txt").read_text()

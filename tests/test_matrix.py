@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hooks.post_gen_project import OPTION_PATHS, paths_to_remove
-from tests.bakery import bake, fingerprint, record_passed, render, run_once, template_files
+from tests.bakery import bake, fingerprint, record_passed, replay, run_once, template_files
 from tests.matrix import combination_id, combinations, options
 from tests.projects import PYTHON, SUITE_TABLES, make, project_env, python_for, run, run_suite
 
@@ -107,6 +107,7 @@ def test_bake_is_clean(
 def test_generated_suite_passes(
     combo: dict[str, Any],
     tmp_path: Path,
+    cookies: Any,
     baked: Callable[[dict[str, Any]], Path],
     database_url: Any,
     redis_url: str | None,
@@ -116,7 +117,7 @@ def test_generated_suite_passes(
     key = "suite-" + fingerprint(baked(combo), pyproject_tables=SUITE_TABLES)
 
     def suite() -> None:
-        project = bake(tmp_path, combo)  # a copy of its own: a suite writes caches and data
+        project = bake(cookies, combo)  # a copy of its own: a suite writes caches and data
         url = database_url(combo["database"], combination_id(combo))
         # A developer's shell: production settings (an IdP, a strong JWT key) are not needed.
         env = {**project_env(project, url, redis_url), "APP_ENV": "development"}
@@ -135,18 +136,17 @@ def test_bake_is_deterministic_and_replayable(
     an identical tree, but for the fresh secret. (The run's shared bake is the first: the
     tests that read it would also be caught writing to it.)"""
     first = baked(combo)
-    replay = str(first / ".cookiecutter.json")
-    replayed = render(str(template_files()), tmp_path / "replayed", replay=replay)
+    replayed = replay(first / ".cookiecutter.json", tmp_path / "replayed")
 
     assert_same_tree(first, replayed)
     assert (first / ".env").read_text() != (replayed / ".env").read_text()
 
 
-def test_the_command_line_replays_a_bake(tmp_path: Path) -> None:
+def test_the_command_line_replays_a_bake(tmp_path: Path, cookies: Any) -> None:
     """`cookiecutter --replay-file .cookiecutter.json TEMPLATE`, the form the README gives
     users, renders the same tree (one combination: the replay itself is the same code path
     for every answer set, which the test above covers in-process)."""
-    first = bake(tmp_path / "first", COMBINATIONS[0])
+    first = bake(cookies, COMBINATIONS[0])
     replayed_dir = tmp_path / "replayed"
     command = [PYTHON, "-m", "cookiecutter", "--replay-file", str(first / ".cookiecutter.json")]
     subprocess.run(
@@ -194,6 +194,7 @@ FRESH_INSTALLS = fresh_installs()
 def test_fresh_install_passes_on_its_python(
     combo: dict[str, Any],
     tmp_path: Path,
+    cookies: Any,
     database_url: Any,
     redis_url: str | None,
     outcomes: Path,
@@ -206,7 +207,7 @@ def test_fresh_install_passes_on_its_python(
     """
     version, database = combo["python_version"], combo["database"]
     interpreter = python_for(version)
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
     url = database_url(database, f"venv_{database}")
     venv = tmp_path / "venv"
     # uv resolves the same pyproject.toml as pip, in seconds rather than a minute (the image

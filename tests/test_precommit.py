@@ -16,14 +16,14 @@ from tests.test_contract import PAIRS
 
 @pytest.mark.cost(4)
 @pytest.mark.parametrize("combo", PAIRS, ids=[combination_id(c) for c in PAIRS])
-def test_fresh_bake_passes_pre_commit(combo: dict[str, Any], tmp_path: Path) -> None:
+def test_fresh_bake_passes_pre_commit(combo: dict[str, Any], tmp_path: Path, cookies: Any) -> None:
     """`pre-commit run --all-files` passes right after `git init && git add -A`.
 
     Its mypy hook runs `mypy` with the project's configuration, exactly what test_bake_is_clean
     runs on every combination; here it runs once, on the default combination, and the other
     hooks run on every auth x database pair.
     """
-    project = bake(tmp_path, combo)
+    project = bake(cookies, combo)
     env = {
         **os.environ,
         "SKIP": "" if combo == combinations()[0] else "mypy",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,9 +64,9 @@ print(json.dumps(names))
 
 
 @pytest.mark.cost(4)
-def test_a_generated_client_walks_a_list_by_next(tmp_path: Path) -> None:
+def test_a_generated_client_walks_a_list_by_next(tmp_path: Path, cookies: Any) -> None:
     """The generated client's page has a typed `next_`; following it lists every item once."""
-    project = bake(tmp_path / "bake", {"auth": "none"})
+    project = bake(cookies, {"auth": "none"})
     env = project_env(project, None)
     spec, generated = tmp_path / "openapi.json", tmp_path / "client"
     run([PYTHON, "-c", SPEC, str(spec)], project, env)
