@@ -271,6 +271,10 @@ def test_dockerfile(
     assert len(stages) >= 2, "multi-stage: the build happens apart from the runtime image"
     mounts = [args for name, args in instructions if name == "RUN" and "from=" in args]
     assert not mounts, "hand results over by COPY --from: some builders cache bind mounts by text"
+    installs = [args for name, args in instructions if name == "RUN" and "requirements.txt" in args]
+    assert installs and "--mount=type=cache,target=/root/.cache/pip" in installs[0], (
+        "the locked install shares pip's downloads between builds through a cache mount"
+    )
     runtime = instructions[stages[-1] :]
     assert runtime[0][1] == f"python:{python_version(combo)}-slim"
     arguments = {name: args for name, args in runtime}
