@@ -16,9 +16,9 @@ from tests.bakery import bake_once
 from tests.ci import IN_CI, unavailable
 from tests.matrix import COSMETIC, combinations, options
 
-# The scheduling of the run over xdist's workers; the image stage's store, figures and clean-up
-# (loaded here so that xdist's controller has them).
-pytest_plugins = ["tests.scheduling", "tests.image_stage"]
+# The scheduling of the run over xdist's workers, its worker-seconds per stage, and the image
+# stage's store, figures and clean-up (loaded here so that xdist's controller has them).
+pytest_plugins = ["tests.scheduling", "tests.timing", "tests.image_stage"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
