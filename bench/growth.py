@@ -144,9 +144,9 @@ def measure(
         )
     )
     note = (
-        f"{server}: the walk of {spaced(walked.rows)} rows by 100 took {len(walked.seconds)} "
-        f"pages in {sum(walked.seconds):.1f} s. The plan of the middle page's query (the "
-        "floor's; the generated list's has the same WHERE, ORDER BY and LIMIT):"
-        f"\n\n```\n{plan}\n```"
+        f"{server}: the walk of {spaced(walked.rows)} rows by 100 took "
+        f"{spaced(len(walked.seconds))} pages in {sum(walked.seconds):.1f} s. The plan of the "
+        "middle page's query (the floor's; the generated list's has the same WHERE, ORDER BY "
+        f"and LIMIT):\n\n```\n{plan}\n```"
     )
     return rows, note

@@ -63,10 +63,11 @@ def write_report(
         f"# Benchmark\n\n{time.strftime('%Y-%m-%d %H:%M')}, {settings['cores']:.0f} cores, "
         f"Python {platform.python_version()}. gunicorn with 2 sync workers on 127.0.0.1, "
         f"`wrk -t2 -c16 -d{settings['seconds']:g}s`, medians of {settings['rounds']:.0f} "
-        "alternated run(s) per side; `make bench` (BENCH_SECONDS, BENCH_ROWS) reruns it. The "
-        "Data column names the database and the rows of the resources table each row was "
-        "measured on; the PostgreSQL and MariaDB servers are throwaway ones with the test "
-        "suite's settings (durability off, small buffers).\n\n"
+        f"alternated run(s) per side; load average before the run {settings['load']:.2f} "
+        "(other work on the machine skews the figures). `make bench` (BENCH_SECONDS, "
+        "BENCH_ROWS) reruns it. The Data column names the database and the rows of the "
+        "resources table each row was measured on; the PostgreSQL and MariaDB servers are "
+        "throwaway ones with the test suite's settings (durability off, small buffers).\n\n"
         "For req/s, higher is better and the target is the least A/B: a large table's page at "
         "≥ 0.83× the small table's req/s is one at most 1.2× slower. For ms (bakes, the cursor "
         "walk's median time per page), lower is better; the walk's target is the most A/B, the "
@@ -79,13 +80,14 @@ def write_report(
 
 def _plot(rows: list[Row], path: Path) -> None:
     """Grouped bars: A and B of each comparison side by side, the ratio above."""
-    figure, axes = plt.subplots(figsize=(max(12, 0.9 * len(rows)), 6))
+    figure, axes = plt.subplots(figsize=(max(12, 0.8 * len(rows)), 7.5))
     width = 0.38
     for index, row in enumerate(rows):
         a = axes.bar(index - width / 2, row.a_value, width, color="tab:blue")
         axes.bar(index + width / 2, row.b_value, width, color="tab:gray")
         axes.bar_label(a, labels=[f"{row.ratio:.2f}×"], padding=3, fontsize=9)
-    axes.set_xticks(range(len(rows)), [textwrap.fill(row.title, 22) for row in rows])
+    labels = [textwrap.fill(row.title, 32) for row in rows]
+    axes.set_xticks(range(len(rows)), labels, rotation=35, ha="right", rotation_mode="anchor")
     axes.tick_params(axis="x", labelsize=7)
     axes.set_ylabel("requests per second (median)")
     axes.set_title("A (blue) against B (gray); the label is A/B")

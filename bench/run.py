@@ -123,6 +123,7 @@ def main() -> None:
         sys.exit(f"bench: {missing}")
     if large < 2 * growth.SMALL:
         sys.exit(f"bench: BENCH_ROWS must be at least {2 * growth.SMALL}")
+    load = os.getloadavg()[0]  # before any of ours: other work on the machine skews the figures
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         work = Path(scratch)
         config = work / "cookiecutter.yaml"
@@ -163,7 +164,12 @@ def main() -> None:
             None,
         )
     )
-    settings = {"cores": os.cpu_count() or 0, "seconds": seconds, "rounds": rounds}
+    settings = {
+        "cores": os.cpu_count() or 0,
+        "seconds": seconds,
+        "rounds": rounds,
+        "load": load,
+    }
     table = write_report(rows, suite_times, settings, output, notes)
     print(table)
     print(f"\nwrote {output / 'report.md'} and {output / 'report.png'}")
