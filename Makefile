@@ -13,12 +13,14 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
-# Bake the defaults into build/, install the project in its own virtualenv, create a demo user
-# (auth=token is the default), print how to log in, and serve the API on SQLite.
+# Bake the defaults into build/, install the project in its own virtualenv from its hash-pinned
+# lock, create a demo user (auth=token is the default), print how to log in, and serve the API on
+# SQLite.
 demo: $(VENV)/.installed
 	rm -rf $(DEMO)
 	$(PY) -m cookiecutter --no-input --output-dir build .
-	cd $(DEMO) && $(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q --disable-pip-version-check .
+	cd $(DEMO) && $(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
+	cd $(DEMO) && .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps .
 	cd $(DEMO) && .venv/bin/flask --app my_flask_api db upgrade
 	cd $(DEMO) && .venv/bin/flask --app my_flask_api users create demo \
 		--scope resources:read --scope resources:write --generate-password
