@@ -104,7 +104,9 @@ def create_app() -> Flask:
     app.add_url_rule("/api/resources/v1", view_func=list_resources)
     app.add_url_rule("/healthz", view_func=healthz)
     with app.app_context():
-        db.create_all()  # the bench's SQLite file; on a server, the generated project's table
+        # Its own SQLite file; on a server, the table the generated project's migrations make.
+        if db.engine.dialect.name == "sqlite":
+            db.create_all()
         db.engine.dispose()  # gunicorn forks the workers after this: no shared connection
     return app
 

@@ -3,8 +3,8 @@
 
 For each database: one throwaway server in the bench's temporary directory, two databases
 (small, large), the generated project (auth=none, baked for that database) serving each with its
-own command, which migrates them; then the server fills both tables itself (bench.tables), and
-the floor serves the large one too. Both tables are walked by pages of 100 following `next`:
+own command, which migrates them, and the floor serving the large one; then the server fills
+both tables itself (bench.tables). Both tables are walked by pages of 100 following `next`:
 that times every page of the large one and collects the cursors of the middle page and of the
 last page of 20 (the generated list signs its cursors; the floor's are made for the same rows).
 wrk then alternates the first, middle and last page of 20 of the large table against the same
@@ -74,25 +74,24 @@ def drive(
         servers = {
             size: generated(project, work, f"{kind}-{size}", url) for size, url in databases.items()
         }
+        servers["floor"] = bare("bench.floor:app", work, f"{kind}-floor", databases["large"])
         with running(servers) as urls:
             for size, url in databases.items():
                 fill(url, sizes[size])
-            base = bare("bench.floor:app", work, f"{kind}-floor", databases["large"])
-            with running({"floor": base}) as floors:
-                walks = {size: walk(urls[size] + WALK) for size in sizes}
-                if walks["large"].rows != large:
-                    raise BenchError(f"the walk saw {walks['large'].rows} of {large} rows")
-                endpoints = {
-                    f"{size}, {where}": (url, {})
-                    for size in sizes
-                    for where, url in pages(urls[size], walks[size]).items()
-                }
-                middle = walks["large"].after(large // 2)
-                endpoints["floor, middle"] = (floor_page(floors["floor"], middle), {})
-                same_page(endpoints["large, middle"][0], endpoints["floor, middle"][0])
-                pairs = [(f"large, {where}", f"small, {where}") for where in PAGES]
-                pairs.append(("large, middle", "floor, middle"))
-                medians = alternate(endpoints, pairs, seconds, rounds)
+            walks = {size: walk(urls[size] + WALK) for size in sizes}
+            if walks["large"].rows != large:
+                raise BenchError(f"the walk saw {walks['large'].rows} of {large} rows")
+            endpoints = {
+                f"{size}, {where}": (url, {})
+                for size in sizes
+                for where, url in pages(urls[size], walks[size]).items()
+            }
+            middle = walks["large"].after(large // 2)
+            endpoints["floor, middle"] = (floor_page(urls["floor"], middle), {})
+            same_page(endpoints["large, middle"][0], endpoints["floor, middle"][0])
+            pairs = [(f"large, {where}", f"small, {where}") for where in PAGES]
+            pairs.append(("large, middle", "floor, middle"))
+            medians = alternate(endpoints, pairs, seconds, rounds)
         plan = explain(databases["large"], floor.page_query(20, key(middle.last)))
         return medians, walks["large"], version(databases["large"]), plan
 
