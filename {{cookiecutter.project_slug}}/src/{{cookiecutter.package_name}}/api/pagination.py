@@ -23,7 +23,17 @@ import marshmallow as ma
 from flask import current_app, request, url_for
 from itsdangerous import BadData, URLSafeSerializer
 from marshmallow import validate
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
@@ -35,6 +45,8 @@ PAGE_SIZE_MAX = 100
 # shows it.
 PAGE_MAX = 100
 DESCENDING = "-"
+# The two forms of a keyset condition (keyset_form).
+ROW_VALUES, EXPANDED = "row values", "expanded"
 
 Column = InstrumentedAttribute[Any]
 
@@ -82,7 +94,12 @@ class Order:
         self.name, self.columns = name, tuple(columns)
         self.keys = [bindparam(f"key{n}", type_=c.type) for n, c in enumerate(self.columns)]
         self.by = [column.desc() if descending else column.asc() for column in self.columns]
-        self.after = _after(self.columns, self.keys, descending)
+        # The rows after a key, in the form each database reads as one range of the order's index.
+        row, key = tuple_(*self.columns), tuple_(*self.keys)
+        self.after = {
+            ROW_VALUES: row < key if descending else row > key,
+            EXPANDED: _expanded(self.columns, self.keys, descending),
+        }
 
     def key(self, row: Any) -> list[Any]:
         """The row's key, as a cursor holds it (JSON: a moment in ISO 8601)."""
@@ -95,18 +112,27 @@ class Order:
         return {param.key: _typed(column, value) for param, column, value in pairs}
 
 
-def _after(
+def _expanded(
     columns: Sequence[Column], keys: Sequence[BindParameter[Any]], descending: bool
 ) -> ColumnElement[bool]:
-    """Rows after the key in this order: (a, b) > (x, y) written as a >= x AND (a > x OR b > y),
-    which every database turns into a range of the index on (a, b); not all do for the row
-    comparison."""
+    """(a, b) > (x, y) written out: a > x OR (a = x AND b > y), and so on for more columns."""
     first, *rest = columns
     beyond = first < keys[0] if descending else first > keys[0]
     if not rest:
         return beyond
-    reached = first <= keys[0] if descending else first >= keys[0]
-    return and_(reached, or_(beyond, _after(rest, keys[1:], descending)))
+    return or_(beyond, and_(first == keys[0], _expanded(rest, keys[1:], descending)))
+
+
+def keyset_form(dialect: str) -> str:
+    """Which form of "after this key" the database turns into a range of the index on the key.
+
+    PostgreSQL and SQLite do for the row comparison (a, b) > (x, y), and PostgreSQL does not for
+    the expanded form; MariaDB and MySQL scan the whole index for the row comparison but do for
+    the expanded one. (With 100 000 equal created_at values, the page after row 550 000 of a
+    million took 0.23 ms against 4.5 ms on PostgreSQL, 0.49 ms against 3.9 ms on MariaDB, each
+    in its form against a >= x AND (a > x OR b > y), which ranges over a alone.)
+    """
+    return EXPANDED if dialect in {"mysql", "mariadb"} else ROW_VALUES
 
 
 def _typed(column: Column, value: Any) -> Any:
@@ -143,7 +169,11 @@ class Listing:
         }
         self.default = next(iter(self.orders))
         self._first = {name: self._page(query, o) for name, o in self.orders.items()}
-        self._next = {name: self._page(query.where(o.after), o) for name, o in self.orders.items()}
+        self._next = {
+            (name, form): self._page(query.where(after), order)
+            for name, order in self.orders.items()
+            for form, after in order.after.items()
+        }
         self._skip = {
             name: statement.offset(bindparam("skip")) for name, statement in self._first.items()
         }
@@ -161,7 +191,7 @@ class Listing:
         order = self.orders[args["sort"]]
         params: dict[str, Any] = {"size": size + 1}
         if "cursor" in args:
-            statement = self._next[order.name]
+            statement = self._next[order.name, keyset_form(db.engine.dialect.name)]
             params |= args["cursor"]
         elif "page" in args:
             statement = self._skip[order.name]
