@@ -14,14 +14,17 @@ form (`page=N`) stays for UIs that jump to a page, up to PAGE_MAX: past that a c
 notice.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, NotRequired, TypedDict
+from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import current_app, request, url_for
-from itsdangerous import BadData, URLSafeSerializer
+from flask import current_app, request
+from itsdangerous import BadData, Signer
+from itsdangerous.encoding import base64_decode, base64_encode
 from marshmallow import validate
 from sqlalchemy import (
     BindParameter,
@@ -93,6 +96,7 @@ class Order:
     def __init__(self, name: str, columns: Sequence[Column], descending: bool) -> None:
         self.name, self.columns = name, tuple(columns)
         self.keys = [bindparam(f"key{n}", type_=c.type) for n, c in enumerate(self.columns)]
+        self.kinds = [column.type.python_type for column in self.columns]
         self.by = [column.desc() if descending else column.asc() for column in self.columns]
         # The rows after a key, in the form each database reads as one range of the order's index.
         row, key = tuple_(*self.columns), tuple_(*self.keys)
@@ -108,8 +112,8 @@ class Order:
 
     def bind(self, key: list[Any]) -> dict[str, Any]:
         """The statement's parameters for a cursor's key; ValueError if it does not fit."""
-        pairs = zip(self.keys, self.columns, key, strict=True)
-        return {param.key: _typed(column, value) for param, column, value in pairs}
+        pairs = zip(self.keys, self.kinds, key, strict=True)
+        return {param.key: _typed(kind, value) for param, kind, value in pairs}
 
 
 def _expanded(
@@ -135,20 +139,38 @@ def keyset_form(dialect: str) -> str:
     return EXPANDED if dialect in {"mysql", "mariadb"} else ROW_VALUES
 
 
-def _typed(column: Column, value: Any) -> Any:
+def _typed(kind: type, value: Any) -> Any:
     """A cursor's JSON value as the column's Python type; ValueError if it is not one."""
-    kind = column.type.python_type
     if kind is datetime and isinstance(value, str):
         return datetime.fromisoformat(value)
     if type(value) is not kind:  # bool is not an int here
-        raise ValueError(f"{column.key} is not a {kind.__name__}")
+        raise ValueError(f"{value!r} is not a {kind.__name__}")
     return value
 
 
+class CursorSigner:
+    """Signs and reads the cursors of an app with one SECRET_KEY: base64url of the compact JSON
+    of a key, then itsdangerous' HMAC of it. The signing key is derived once, here: itsdangerous'
+    serializers derive it again on every call, a third of what a cursor page adds to a page."""
+
+    def __init__(self, secret: str) -> None:
+        derived = Signer(secret, salt="pagination-cursor", key_derivation="hmac").derive_key()
+        self._signer = Signer(derived, key_derivation="none")
+
+    def dumps(self, payload: list[Any]) -> str:
+        data = json.dumps(payload, separators=(",", ":")).encode()
+        return self._signer.sign(base64_encode(data)).decode()
+
+    def loads(self, cursor: str) -> Any:
+        """The payload; BadData if the cursor is not one this key signed, ValueError if it
+        does not hold JSON."""
+        return json.loads(base64_decode(self._signer.unsign(cursor)))
+
+
 @cache
-def signer(secret: str) -> URLSafeSerializer:
-    """What signs and reads the cursors of an app with this SECRET_KEY."""
-    return URLSafeSerializer(secret, salt="pagination-cursor")
+def signer(secret: str) -> CursorSigner:
+    """The cursor signer of an app with this SECRET_KEY."""
+    return CursorSigner(secret)
 
 
 class Listing:
@@ -228,9 +250,8 @@ class Listing:
 def _link(cursor: str) -> str:
     """The Link header to the page after this one, with the request's other arguments."""
     args = {key: value for key, value in request.args.items() if key not in {"cursor", "page"}}
-    view_args = request.view_args or {}
-    url = url_for(request.endpoint or "", _external=True, **view_args, **args, cursor=cursor)
-    return f'<{url}>; rel="next"'
+    # The same route, so its URL is this request's; url_for would match the route again.
+    return f'<{request.base_url}?{urlencode({**args, "cursor": cursor})}>; rel="next"'
 
 
 def page_args_schema(listing: Listing) -> ma.Schema:
