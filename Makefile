@@ -36,7 +36,9 @@ test: $(VENV)/.installed
 # The generated stack against bare Flask and the alternatives, side by side (bench/run.py):
 # build/bench/report.md and report.png. BENCH_SECONDS per load run (default 5).
 bench: $(VENV)/.installed
-	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	command -v wrk >/dev/null && command -v mariadbd >/dev/null \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq wrk postgresql mariadb-server; }
 	$(PY) -m bench.run
 
 # Maintainers: resolve the hash-pinned locks of the template's tooling (requirements-dev.txt) and
