@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from {{ cookiecutter.package_name }}.api.pagination import PAGE_MAX, signer
+from {{ cookiecutter.package_name }}.api.keyset import signer
+from {{ cookiecutter.package_name }}.api.pagination import PAGE_MAX
 
 URL = "/api/resources/v1"
 ANY_TAG = {"If-Match": "*"}
