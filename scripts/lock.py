@@ -65,8 +65,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for answers in lock_answers(context):
             out = Path(scratch) / lock_name(answers, dev=False).removesuffix(".txt")
-            # Only pyproject.toml is read: no hooks (the pre-prompt hook would copy the whole
-            # working tree, .venv included).
+            # Only pyproject.toml is read, so the hooks (which write .env) need not run.
             project = Path(
                 cookiecutter(
                     str(TEMPLATE),
