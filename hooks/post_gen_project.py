@@ -41,6 +41,7 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
             "tests/test_token_cli.py",
             "tests/test_token_flow.py",
             "tests/test_token_passwords.py",
+            "tests/test_token_oauth.py",
         ),
         "oidc": (
             *_AUTHENTICATED,
@@ -75,6 +76,7 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
             "tests/test_jobs.py",
             "tests/test_job_privileges.py",
             "tests/test_worker.py",
+            "tests/test_traces_jobs.py",
         ),
     },
     "docker": {True: ("Dockerfile", ".dockerignore", "compose.yaml"), False: ()},

@@ -9,11 +9,11 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
-from . import auth, errors, middleware, observability, tasks
+from . import auth, cors, docs, errors, middleware, observability, tasks
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
-from .openapi import Api, BodyErrors, ProblemDocuments, swagger_ui
+from .openapi import Api, BodyErrors, ProblemDocuments
 
 DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 
@@ -39,9 +39,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # As in the Flask tutorial: the SQLite database and config.toml live here.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    configure(app, overrides, {**auth.SETTINGS, **tasks.SETTINGS})
+    configure(app, overrides, {**auth.SETTINGS, **tasks.SETTINGS, **cors.SETTINGS})
     app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
     app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()
+
+    # logs, metrics, error reports and traces, first: traces follow the database engines made next
+    observability.init_app(app)
 
     # extensions
     db.init_app(app)
@@ -53,11 +56,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # request handling shared by every route
     middleware.init_app(app)
-    observability.init_app(app)
+    cors.init_app(app)
     errors.register_error_handlers(app)
 
     # blueprints
-    app.register_blueprint(swagger_ui)
+    app.register_blueprint(docs.blp)
     for blueprint in (*BLUEPRINTS, *auth.BLUEPRINTS):
         api.register_blueprint(blueprint)
     return app

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from environs import Env, EnvValidationError
 from flask import Flask
-from marshmallow.validate import Range
+from marshmallow.validate import OneOf, Range
 
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})
 PLACEHOLDER_SECRETS = frozenset({"", "change-me"})
@@ -24,7 +24,7 @@ NON_NEGATIVE = Range(min=0)
 class Setting(NamedTuple):
     """How environs reads one variable from the environment, and its value when nothing sets it."""
 
-    parser: str  # an Env method: "str", "int", "float" or "bool"
+    parser: str  # an Env method: "str", "int", "float", "bool" or "list" (comma-separated)
     default: Any
     validate: Callable[[Any], Any] | None = None
 
@@ -39,6 +39,8 @@ SETTINGS: Settings = {
     "DATABASE_TIMEOUT_SECONDS": Setting("int", 5),
     "MAX_CONTENT_LENGTH": Setting("int", 1024 * 1024),
     "PROXY_FIX_COUNT": Setting("int", 0),
+    # https: a TLS proxy fronts the app, so every answer carries HSTS (middleware.Envelope).
+    "PREFERRED_URL_SCHEME": Setting("str", "http", OneOf(["http", "https"])),
     "APP_VERSION": Setting("str", ""),
     "LOG_LEVEL": Setting("str", "INFO"),
     "LOG_FORMAT": Setting("str", ""),  # text or json; unset: json in production, text elsewhere
@@ -139,9 +141,6 @@ def configure(app: Flask, overrides: Mapping[str, Any], extra: Settings | None =
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
-    # Served by the app itself (openapi.swagger_ui), not a CDN: docs work on closed networks.
-    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/docs/assets/")
 
 
 def check_secret_key(environment: str, secret_key: str) -> None:

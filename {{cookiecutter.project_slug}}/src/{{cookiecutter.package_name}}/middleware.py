@@ -1,5 +1,5 @@
-"""Request handling every route shares: request ids, version header, JSON bodies, proxies,
-and no cookie sessions."""
+"""Request handling every route shares: request ids, version and security headers, JSON bodies,
+proxies, and no cookie sessions."""
 
 import re
 import secrets
@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, Response, has_request_context, request
+from flask import Flask, Request, Response, current_app, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
+from flask.views import MethodView
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,20 +24,30 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 REQUEST_ID = f"{__package__}.request_id"
 STARTED = f"{__package__}.started"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+FORM = "application/x-www-form-urlencoded"
+_FORM_BODY = "accepts_form_body"  # set on a view that takes FORM (accepts_form)
+# No browser may read an answer as another type than it declares (a JSON body as a script).
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+# A year of HTTPS only, once a browser has reached the app over HTTPS; preload is the
+# operator's decision (it is hard to undo), so it is not asked for.
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class Envelope:
     """The outermost layer of the app: serve /x/ as /x (clients are neither redirected nor
     refused for a trailing slash), take the caller's request id or make one, start the clock,
-    and stamp the id and the version on every answer, whatever answered it.
+    and stamp the id, the version and the security headers on every answer, whatever answered
+    it. HSTS goes with answers over HTTPS only (the server's TLS, or a proxy's X-Forwarded-Proto
+    through ProxyFix, which wraps this layer), or all of them when https_only says a TLS proxy
+    fronts the app (PREFERRED_URL_SCHEME=https); browsers ignore it over plain HTTP.
 
     The id and the start time are kept in the WSGI environ (REQUEST_ID, STARTED), where the
     logs and metrics read them.
     """
 
-    def __init__(self, app: "WSGIApplication", version: str) -> None:
-        self.app, self.version = app, version
+    def __init__(self, app: "WSGIApplication", version: str, https_only: bool = False) -> None:
+        self.app, self.version, self.https_only = app, version, https_only
 
     def __call__(
         self, environ: "WSGIEnvironment", start_response: "StartResponse"
@@ -48,7 +59,9 @@ class Envelope:
         supplied = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = supplied if _REQUEST_ID.fullmatch(supplied) else secrets.token_hex(16)
         environ[REQUEST_ID] = request_id
-        stamp = [("X-Request-ID", request_id), ("X-App-Version", self.version)]
+        stamp = [("X-Request-ID", request_id), ("X-App-Version", self.version), NOSNIFF]
+        if self.https_only or environ.get("wsgi.url_scheme") == "https":
+            stamp.append(HSTS)
 
         def stamped(
             status: str, headers: list[tuple[str, str]], exc_info: "OptExcInfo | None" = None
@@ -98,7 +111,10 @@ def init_app(app: Flask) -> None:
     headers."""
     app.json = JSONProvider(app)
     app.session_interface = NoSessions()
-    app.wsgi_app = Envelope(app.wsgi_app, app.config["API_VERSION"])  # type: ignore[method-assign]
+    https_only = app.config["PREFERRED_URL_SCHEME"] == "https"
+    app.wsgi_app = Envelope(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["API_VERSION"], https_only
+    )
     proxies = app.config["PROXY_FIX_COUNT"]
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -112,8 +128,22 @@ def request_id() -> str | None:
     return request.environ.get(REQUEST_ID) if has_request_context() else None
 
 
+def accepts_form(view: type[MethodView]) -> type[MethodView]:
+    """Let a MethodView take a FORM body too: OAuth 2's token requests are sent as one."""
+    setattr(view, _FORM_BODY, True)
+    return view
+
+
 def _require_json_body() -> None:
     """Refuse a body that is not JSON with 415 rather than a confusing validation error."""
     if request.method in _BODY_METHODS and not request.is_json:
+        # No route, or not this method: 404 or 405 says more. A route may take a form instead.
+        if request.routing_exception is not None or (request.mimetype == FORM and _takes_form()):
+            return
         if request.content_length or "chunked" in request.headers.get("Transfer-Encoding", ""):
             raise UnsupportedMediaType("Send the request body as application/json.")
+
+
+def _takes_form() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(getattr(view, "view_class", None), _FORM_BODY, False))

@@ -11,13 +11,11 @@ import http
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import flask
 import flask_smorest
 from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask import Request
 from marshmallow import Schema
-from swagger_ui_bundle import swagger_ui_path
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -29,12 +27,6 @@ View = TypeVar("View", bound=Callable[..., Any])
 # RFC 9110 If-Match: * or a comma-separated list of entity-tags, e.g. "abc", W/"def".
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
 IF_MATCH_VALUE = rf"^(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*)$"
-
-# Swagger UI's files, from the swagger-ui-bundle package: /docs works with no outside network.
-SWAGGER_UI_ASSETS = "/docs/assets"
-swagger_ui = flask.Blueprint(
-    "swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path=SWAGGER_UI_ASSETS
-)
 
 # The type flask-smorest documents its shared error responses with (ProblemDocuments).
 JSON = flask_smorest.Api.DEFAULT_RESPONSE_CONTENT_TYPE

@@ -10,17 +10,27 @@ from typing import Any, TypeVar
 import flask_smorest
 from flask import Flask, g
 
-from .base import Identity, InsufficientScope
+from .base import DocsLogin, Identity, InsufficientScope
 from .{{ cookiecutter.auth }} import (
     BLUEPRINTS,
     SCHEME_NAME,
     SETTINGS,
     authenticate,
+    docs_login,
     security_scheme,
 )
 from .{{ cookiecutter.auth }} import init_app as init_backend
 
-__all__ = ["BLUEPRINTS", "SETTINGS", "Identity", "current_identity", "init_app", "require_scopes"]
+__all__ = [
+    "BLUEPRINTS",
+    "SETTINGS",
+    "DocsLogin",
+    "Identity",
+    "current_identity",
+    "docs_login",
+    "init_app",
+    "require_scopes",
+]
 
 View = TypeVar("View", bound=Callable[..., Any])
 

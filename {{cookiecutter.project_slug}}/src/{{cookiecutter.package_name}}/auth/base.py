@@ -45,3 +45,12 @@ class InsufficientScope(Forbidden):
 def idp_unavailable(detail: str) -> ServiceUnavailable:
     """503 when the identity provider cannot answer in time: retry, not a server bug."""
     return ServiceUnavailable(detail, retry_after=5)
+
+
+@dataclass(frozen=True)
+class DocsLogin:
+    """How /docs logs in: the options of Swagger UI's initOAuth (None: it needs none) and the
+    origins the page may call besides this API's (the provider's)."""
+
+    init_oauth: dict[str, Any] | None = None
+    origins: tuple[str, ...] = ()

@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from ..config import Settings
-from .base import Identity
+from .base import DocsLogin, Identity
 
 SCHEME_NAME = ""
 SETTINGS: Settings = {}
@@ -21,6 +21,11 @@ def init_app(app: Flask) -> None:
 def security_scheme(app: Flask) -> dict[str, Any]:
     """No scheme: nothing is protected."""
     return {}
+
+
+def docs_login(app: Flask) -> DocsLogin:
+    """/docs has nothing to log in to."""
+    return DocsLogin()
 
 
 def authenticate() -> Identity:

@@ -12,10 +12,12 @@ bearer.py checks each request's token; claims.py finds the caller and its scopes
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask
 
 from ...config import RELAXED_ENVIRONMENTS, Setting, Settings
+from ..base import DocsLogin
 from . import routes
 from .bearer import EXTENSION, RULES, SCHEME_NAME, Validator, authenticate
 from .claims import DEFAULT_SCOPE_CLAIMS, ScopeRules
@@ -41,6 +43,9 @@ SETTINGS: Settings = {
     "OIDC_CACHE_TTL_SECONDS": Setting("int", 60),
     "OIDC_SCOPE_CLAIMS": Setting("str", ",".join(DEFAULT_SCOPE_CLAIMS)),
     "OIDC_SCOPE_MAP": Setting("str", ""),
+    # A public client of the provider for /docs (authorization code with PKCE, no secret);
+    # empty: /docs offers no login.
+    "OIDC_DOCS_CLIENT_ID": Setting("str", ""),
 }
 BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
 
@@ -51,6 +56,7 @@ __all__ = [
     "SCHEME_NAME",
     "SETTINGS",
     "authenticate",
+    "docs_login",
     "init_app",
     "security_scheme",
 ]
@@ -132,6 +138,16 @@ def client_secrets(config: Any) -> dict[str, str]:
             raise RuntimeError(f"OIDC_CLIENT_SECRETS: cannot read {source}: {error}") from None
     keys = ("issuer", "client_id", "client_secret")
     return {key: config[f"OIDC_{key.upper()}"] or str(from_file.get(key, "")) for key in keys}
+
+
+def docs_login(app: Flask) -> DocsLogin:
+    """/docs reads the provider's discovery document and, with OIDC_DOCS_CLIENT_ID, logs in by
+    authorization code with PKCE, then asks the token endpoint: both from the browser."""
+    urls = (app.config["OIDC_ISSUER"], security_scheme(app)["openIdConnectUrl"])
+    origins = sorted({f"{url.scheme}://{url.netloc}" for url in map(urlsplit, urls) if url.netloc})
+    client_id = app.config["OIDC_DOCS_CLIENT_ID"]
+    init_oauth = {"clientId": client_id, "usePkceWithAuthorizationCodeGrant": True}
+    return DocsLogin(init_oauth if client_id else None, tuple(origins))
 
 
 def security_scheme(app: Flask) -> dict[str, Any]:

@@ -10,12 +10,21 @@ from typing import Any
 from flask import Blueprint, Flask
 from flask_limiter import RateLimitExceeded
 
+from ..base import DocsLogin
 from ..cache import TokenCache
 from . import cli, routes
 from .settings import SETTINGS, configure_jwt
 from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
 
-__all__ = ["BLUEPRINTS", "SCHEME_NAME", "SETTINGS", "authenticate", "init_app", "security_scheme"]
+__all__ = [
+    "BLUEPRINTS",
+    "SCHEME_NAME",
+    "SETTINGS",
+    "authenticate",
+    "docs_login",
+    "init_app",
+    "security_scheme",
+]
 
 BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
 
@@ -23,6 +32,11 @@ BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
 def security_scheme(app: Flask) -> dict[str, Any]:
     """HTTP bearer with JWTs, the same for every app."""
     return SECURITY_SCHEME
+
+
+def docs_login(app: Flask) -> DocsLogin:
+    """/docs logs in through the password flow of the security scheme: on this API only."""
+    return DocsLogin()
 
 
 def init_app(app: Flask) -> None:

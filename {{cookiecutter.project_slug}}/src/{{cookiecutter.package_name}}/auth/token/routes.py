@@ -15,6 +15,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from ...errors import problem_for_http_exception
 from ...extensions import db
+from ...middleware import accepts_form
 from ...openapi import Blueprint
 from ...validation import line, text
 from ..base import unauthorized
@@ -69,6 +70,30 @@ class TokenSchema(ma.Schema):
     )
 
 
+class PasswordGrantSchema(ma.Schema):
+    """OAuth 2's password grant (RFC 6749, 4.3.2); other parameters are ignored, as it requires
+    (Swagger UI sends an empty client_id and secret)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    grant_type = ma.fields.String(required=True, validate=ma.validate.OneOf(["password"]))
+    username = ma.fields.String(required=True, validate=line(150))
+    password = ma.fields.String(required=True, load_only=True, validate=text(1024, min_length=1))
+    scope = ma.fields.String(
+        validate=text(1024), metadata={"description": "Space-separated; empty: all the user's"}
+    )
+
+
+class AccessTokenSchema(ma.Schema):
+    """RFC 6749's token response, without the refresh token: /docs keeps no long-lived secret."""
+
+    access_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"description": "Always Bearer"})
+    expires_in = ma.fields.Integer(required=True)
+    scope = ma.fields.String(required=True, metadata={"description": "The scopes granted"})
+
+
 class MeSchema(ma.Schema):
     username = ma.fields.String(required=True)
     scopes = ma.fields.List(ma.fields.String(), required=True)
@@ -80,9 +105,18 @@ def login_rate_limit() -> str:
 
 def username_key() -> str:
     """Count attempts per username, whatever the address, against password spraying."""
-    body = request.get_json(silent=True)
+    body = request.get_json(silent=True) if request.is_json else request.form
     username = body.get("username") if isinstance(body, dict) else None
     return f"username:{str(username).casefold()}"
+
+
+# Counted across /login and /token: either route spends the same allowance.
+logins_per_username = limiter.shared_limit(
+    login_rate_limit, "logins-per-username", key_func=username_key, error_message=TOO_MANY_LOGINS
+)
+logins_per_address = limiter.shared_limit(
+    login_rate_limit, "logins-per-address", error_message=TOO_MANY_LOGINS
+)
 
 
 def too_many_requests(error: RateLimitExceeded) -> Response:
@@ -98,21 +132,41 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.problems(401, 429, 503)
-    @limiter.limit(login_rate_limit, key_func=username_key, error_message=TOO_MANY_LOGINS)
-    @limiter.limit(login_rate_limit, error_message=TOO_MANY_LOGINS)
+    @logins_per_username
+    @logins_per_address
     def post(self, credentials: dict[str, str]) -> tuple[TokenPair, dict[str, str]]:
         """Log in: exchange a username and password for an access and a refresh token."""
-        user = db.session.scalar(select(User).where(User.username == credentials["username"]))
-        # The password is checked even for an unknown user: both take as long to refuse.
-        password_hash = user.password_hash if user else None
-        verified = verify_password(password_hash, credentials["password"])
-        if not verified or user is None or not user.active:
-            raise unauthorized("Wrong username or password.", error=None)
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(credentials["password"])
-        tokens = issue_tokens(user)
-        db.session.commit()
-        return tokens, NO_STORE
+        return log_in(credentials["username"], credentials["password"]), NO_STORE
+
+
+@blp.route("/token")
+@accepts_form
+class Token(MethodView):
+    @blp.arguments(PasswordGrantSchema, location="form")
+    @blp.response(200, AccessTokenSchema)
+    @blp.problems(401, 429, 503)
+    @logins_per_username
+    @logins_per_address
+    def post(self, grant: dict[str, str]) -> tuple[TokenPair, dict[str, str]]:
+        """Log in as OAuth 2's password grant does (the tokenUrl of /docs): an access token only."""
+        requested = frozenset(grant.get("scope", "").split())
+        return log_in(grant["username"], grant["password"], requested or None), NO_STORE
+
+
+def log_in(username: str, password: str, scopes: frozenset[str] | None = None) -> TokenPair:
+    """Tokens for the user with this password, carrying the scopes asked for that the user
+    has (all the user's when none are asked for); 401 otherwise."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    # The password is checked even for an unknown user: both take as long to refuse.
+    password_hash = user.password_hash if user else None
+    verified = verify_password(password_hash, password)
+    if not verified or user is None or not user.active:
+        raise unauthorized("Wrong username or password.", error=None)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    tokens = issue_tokens(user, scopes=None if scopes is None else scopes & user.scope_set)
+    db.session.commit()
+    return tokens
 
 
 @blp.route("/refresh")

@@ -33,7 +33,14 @@ from ..cache import TokenCache
 from .models import RefreshToken, User
 
 SCHEME_NAME = "bearerAuth"
-SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+# OAuth 2's password flow, so /docs logs in with a username and password (routes.Token); the
+# access token is then sent as "Authorization: Bearer <token>", whichever route issued it.
+SECURITY_SCHEME = {
+    "type": "oauth2",
+    "description": "A JWT access token from /api/auth/v1/login (or /token, OAuth 2's form), "
+    "sent as 'Authorization: Bearer <token>'; it carries its user's scopes.",
+    "flows": {"password": {"tokenUrl": "/api/auth/v1/token", "scopes": {}}},
+}
 
 # Claims beside the registered ones: the login a token descends from, and (access tokens
 # only) the scopes granted, space-separated as in OAuth 2.
@@ -51,6 +58,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"
+    scope: str = ""  # the access token's scopes, space-separated
 
 
 def issue_tokens(
@@ -102,7 +110,7 @@ def sign(token: RefreshToken) -> TokenPair:
         token.user.username,
         additional_claims={**issued, "jti": token.jti, "exp": token.expires_at},
     )
-    return TokenPair(access_token, refresh_token, int(lifetime.total_seconds()))
+    return TokenPair(access_token, refresh_token, int(lifetime.total_seconds()), scope=token.scope)
 
 
 def rotate(claims: dict[str, Any], user: User) -> TokenPair:
