@@ -22,6 +22,10 @@ class Anonymous:
     def login(self, client: Any) -> None:
         """No login: the client calls as the anonymous caller."""
 
+    def over_http(self, url: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """No headers, no secrets."""
+        return {}, ()
+
 
 @pytest.fixture(scope="session")
 def auth() -> Anonymous:

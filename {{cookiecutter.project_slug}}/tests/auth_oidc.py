@@ -79,6 +79,15 @@ class ServedOIDC:
         assert result.exit_code == 0, result.stderr
         return registered
 
+    def over_http(self, url: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Headers of alice (a token of the provider) and the secrets they involve (the token,
+        the API's client secret), which no log line or span may hold."""
+        token = self.auth.token()
+        return {"Authorization": f"Bearer {token}"}, (
+            token,
+            self.auth.provider.api_client.client_secret,
+        )
+
 
 @pytest.fixture(scope="session")
 def served_auth(auth: OIDCAuth) -> ServedOIDC:

@@ -1,5 +1,7 @@
 """Fixtures of the token backend: auth (users and tokens for any caller) and auth_settings."""
 
+import json
+import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -101,6 +103,22 @@ class ServedTokens:
     def login(self, client: Any) -> None:
         result = client("login", "--username", "alice", "--password-stdin", input=PASSWORD + "\n")
         assert result.exit_code == 0, result.stderr
+
+    def over_http(self, url: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Headers of alice, logged in over HTTP to the app served at url, and the secrets that
+        took (her password, her tokens), which no log line or span may hold."""
+        request = urllib.request.Request(
+            url + LOGIN,
+            data=json.dumps({"username": "alice", "password": PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            tokens = json.load(response)
+        return bearer(tokens["access_token"]), (
+            PASSWORD,
+            tokens["access_token"],
+            tokens["refresh_token"],
+        )
 
 
 @pytest.fixture(scope="session")

@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     share_metrics(argv)
     from .app import create_app  # imported after share_metrics, which it must follow
-    from .observability import logging_config
+    from .observability import logging_config, traces
 
     overrides: dict[str, Any] = {}
     if args.db:
@@ -144,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = create_app(overrides)
     except RuntimeError as error:
         sys.exit(f"{{ cookiecutter.project_slug }}: {error}")
-    log_config = logging_config(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    traced = traces.enabled()
+    log_config = logging_config(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"], traced)
     logging.config.dictConfig(log_config)
     if not args.no_migrate:
         prepare(app)
@@ -159,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "when_ready": announce,
         "child_exit": worker_exited,
     }
+    if traced:
+        # Each worker makes its own exporter once forked (the SDK's thread would not survive a
+        # fork), and once it handles signals itself: a SIGTERM arriving in post_fork is lost.
+        options["post_worker_init"] = lambda _worker: traces.start(app)
     Server(app, options).run()
 
 

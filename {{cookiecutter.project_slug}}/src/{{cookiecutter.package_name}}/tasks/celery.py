@@ -13,6 +13,7 @@ from kombu.exceptions import OperationalError
 
 from ..config import POSITIVE, Setting, Settings
 from ..extensions import db
+from ..observability import traces
 from . import jobs
 
 # Read from the environment like the core settings (see .env.example).
@@ -63,6 +64,14 @@ def init_app(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
     )
     celery.task(name=jobs.RUN_JOB)(jobs.run)
+    if traces.enabled():
+        # A job's span continues the trace of the request that queued it (traceparent in the
+        # message); the instrumentation follows Celery's signals, process-wide.
+        from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+        instrumentor = CeleryInstrumentor()  # type: ignore[no-untyped-call]
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
     app.extensions["celery"] = celery
     return celery
 

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from ..app import create_app
+from ..observability import traces
 from .celery import dispose_connections
 
 
@@ -34,6 +35,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         dispose_connections(app)
 
     worker_process_init.connect(fresh_connections, weak=False)
+    if traces.enabled():
+        # Each pool process makes its own exporter once forked, and sends what it still holds
+        # before it ends (pool processes end without running exit handlers).
+        worker_process_init.connect(lambda **_: traces.start(app), weak=False)
+        worker_process_shutdown.connect(lambda **_: traces.flush(), weak=False)
     celery.start(argv=args)
 
 

@@ -1,0 +1,171 @@
+"""Traces, through the real server command exporting over OTLP/HTTP to a receiver: one trace per
+request named by its route, the SQL{% if cookiecutter.auth == "oidc" %} and the identity provider's calls{% endif %} as children, a caller's
+traceparent continued, the trace id in the request's JSON log line, 5xx marked as errors, and
+no secret in any span."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tracing import (
+    CLIENT,
+    ERROR,
+    SERVER,
+    Receiver,
+    Server,
+    Span,
+    call,
+    descends,
+    receiving,
+    request_span,
+    server,
+    tracing_env,
+)
+
+URL = "/api/resources/v1"
+
+
+@dataclass
+class Traced:
+    """A traced server (2 workers) and a caller's headers; beside it a traced server on an
+    empty database, which answers 5xx."""
+
+    server: Server
+    broken: Server
+    headers: dict[str, str]
+    secrets: tuple[str, ...]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with receiving() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def traced(
+    prepared: Flask,
+    migrated: str,
+    served_auth: Any,
+    receiver: Receiver,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Traced]:
+    settings = {**served_auth.settings(), **tracing_env(receiver)}
+    here, empty = tmp_path_factory.mktemp("traced"), tmp_path_factory.mktemp("broken")
+    with (
+        server(here, migrated, settings, workers=2) as running,
+        server(empty, f"sqlite:///{empty}/empty.sqlite3", settings, "--no-migrate") as broken,
+    ):
+        headers, secrets = served_auth.over_http(running.url)
+        yield Traced(running, broken, headers, secrets)
+
+
+def test_a_request_is_one_trace_named_by_its_route(traced: Traced, receiver: Receiver) -> None:
+    """One server span, the trace's root, named by the route template; the SQL below it."""
+    base, headers = traced.server.url, traced.headers
+    status, created, _body = call(base + URL, "POST", {"name": "traced"}, headers)
+    assert status == 201
+    status, _headers, _body = call(
+        base + created["Location"], headers={**headers, "X-Request-ID": "traced-item"}
+    )
+    assert status == 200
+
+    span = request_span(receiver, "traced-item")
+    assert (span.kind, span.parent_id) == (SERVER, "")
+    route = span.attributes["http.route"]
+    assert span.name == f"GET {route}" and "<" in route, span
+    trace = receiver.trace(span.trace_id)
+    assert [s for s in trace if s.kind == SERVER] == [span]
+    statements = [s for s in trace if "db.statement" in s.attributes]
+    assert statements and all(descends(s, span, trace) for s in statements), trace
+    resource = span.attributes["resource"]
+    assert resource["service.name"] == "{{ cookiecutter.project_slug }}"
+    assert resource["deployment.environment.name"] == "production"
+    assert resource["service.version"] and resource["test.run"] == "traces"
+
+
+def test_a_callers_traceparent_is_continued(traced: Traced, receiver: Receiver) -> None:
+    """The request's span joins the caller's trace, as the caller's span's child."""
+    trace_id, parent_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    status, _headers, _body = call(
+        traced.server.url + URL,
+        headers={
+            **traced.headers,
+            "traceparent": f"00-{trace_id}-{parent_id}-01",
+            "X-Request-ID": "traced-continued",
+        },
+    )
+    assert status == 200
+    span = request_span(receiver, "traced-continued")
+    assert (span.trace_id, span.parent_id) == (trace_id, parent_id)
+
+
+def test_the_json_log_line_carries_the_trace_and_span_ids(
+    traced: Traced, receiver: Receiver
+) -> None:
+    """The access line of a traced request names its trace and server span."""
+    status, _headers, _body = call(
+        traced.server.url + URL, headers={**traced.headers, "X-Request-ID": "traced-log"}
+    )
+    assert status == 200
+    span = request_span(receiver, "traced-log")
+    lines = [json.loads(line) for line in lines_of(traced.server.log)]
+    [access] = [line for line in lines if line.get("request_id") == "traced-log"]
+    assert (access["trace_id"], access["span_id"]) == (span.trace_id, span.span_id)
+
+
+def lines_of(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def test_a_server_error_marks_its_span(traced: Traced, receiver: Receiver) -> None:
+    """A 5xx (here: the database has no tables) leaves its span marked as an error."""
+    status, _headers, body = call(
+        traced.broken.url + URL, headers={**traced.headers, "X-Request-ID": "traced-5xx"}
+    )
+    assert status >= 500, body
+    span = request_span(receiver, "traced-5xx")
+    assert span.status == ERROR, span
+{%- if cookiecutter.auth == "oidc" %}
+
+
+def test_the_providers_calls_are_client_spans_of_the_request(
+    traced: Traced, receiver: Receiver, served_auth: Any
+) -> None:
+    """Checking a new token calls the identity provider: a client span below the request's."""
+    headers, _secrets = served_auth.over_http(traced.server.url)
+    status, _headers, _body = call(
+        traced.server.url + URL, headers={**headers, "X-Request-ID": "traced-provider"}
+    )
+    assert status == 200
+    span = request_span(receiver, "traced-provider")
+    issuer = served_auth.auth.provider.issuer
+    trace = receiver.trace(span.trace_id)
+    calls = [s for s in trace if s.kind == CLIENT and str(url_of(s)).startswith(issuer)]
+    assert calls and all(descends(s, span, trace) for s in calls), trace
+
+
+def url_of(span: Span) -> Any:
+    return span.attributes.get("url.full", span.attributes.get("http.url"))
+{%- endif %}
+
+
+def test_no_span_holds_a_secret(traced: Traced, receiver: Receiver) -> None:
+    """No header, token, password, cookie, body or bound SQL value is in any attribute."""
+    marker, cookie = f"body-{uuid.uuid4().hex}", uuid.uuid4().hex
+    headers = {**traced.headers, "Cookie": f"session={cookie}", "X-Request-ID": "traced-secrets"}
+    status, _headers, _body = call(traced.server.url + URL, "POST", {"name": marker}, headers)
+    assert status == 201
+    request_span(receiver, "traced-secrets")
+    secrets = (*traced.secrets, marker, cookie)
+    spans = receiver.wait_for(lambda spans: True)
+    for span in spans:
+        for name, value in span.attributes.items():
+            assert "authorization" not in name.lower() and "cookie" not in name.lower(), span
+            assert not [secret for secret in secrets if secret in str(value)], span
