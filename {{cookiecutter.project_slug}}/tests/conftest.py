@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
+from ci import unavailable
 from client_cli import ClientCLI
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.config import DATABASE, DEFAULT_DATABASE_URLS
@@ -39,10 +40,7 @@ def redis_url() -> str:
     where the pipeline provides one, they fail."""
     url = os.environ.get("TEST_REDIS_URL", "")
     if not url:
-        message = "TEST_REDIS_URL is not set: no Redis for the tests of shared state"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true and {message}")
-        pytest.skip(message)
+        unavailable("TEST_REDIS_URL is not set: no Redis for the tests of shared state")
     return url
 
 
@@ -165,15 +163,33 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture(scope="module")
-def served(
-    migrated: str, tmp_path_factory: pytest.TempPathFactory, served_auth: Any
-) -> Iterator[str]:
-    """The app over real HTTP on 127.0.0.1, one per test module; its tables emptied after."""
-    app = _create(migrated, tmp_path_factory.mktemp("served"), served_auth.settings())
+def served_settings() -> dict[str, Any]:
+    """Settings of a module's served app beyond its auth backend's; a test module overrides
+    this fixture to give its own (e.g. CORS_ORIGINS)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def prepared(
+    migrated: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    served_auth: Any,
+    served_settings: dict[str, Any],
+) -> Iterator[Flask]:
+    """An app on the migrated database, its auth backend's callers made (alice may read and
+    write), one per test module; its tables emptied after."""
+    settings = {**served_auth.settings(), **served_settings}
+    app = _create(migrated, tmp_path_factory.mktemp("served"), settings)
     served_auth.prepare(app)
-    with serving(app) as url:
-        yield url
+    yield app
     _empty(app)
+
+
+@pytest.fixture(scope="module")
+def served(prepared: Flask) -> Iterator[str]:
+    """The prepared app over real HTTP on 127.0.0.1, one per test module."""
+    with serving(prepared) as url:
+        yield url
 
 
 @pytest.fixture

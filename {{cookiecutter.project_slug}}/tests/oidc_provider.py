@@ -1,11 +1,14 @@
 """A small but real OpenID provider for the tests, built on Authlib's authorization server.
 
 It serves real HTTP on 127.0.0.1: discovery, JWKS, a token endpoint (client-credentials, device
-code and refresh-token grants), device authorization (RFC 8628) and introspection (RFC 7662). Each
+code, refresh-token and authorization-code grants), device authorization (RFC 8628), a login page
+for the authorization-code flow with PKCE (oidc_code_flow.py) and introspection (RFC 7662). Each
 client-credentials client stands for one caller: its tokens carry the client's subject and scopes,
 opaque or as RS256 JWTs, and any claim can be overridden (a wrong audience or issuer, an expiry in
 the past). `device_client` is a public client for the device flow: a user approves its code at
-/device over HTTP, as a browser would (approve()), and its tokens name that user. Tests steer it:
+/device over HTTP, as a browser would (approve()), and its tokens name that user. `docs_client`
+is a public client for a browser (/docs): it signs a user in at /authorize and may be sent back to
+the redirect URIs a test adds to it. Browsers on any origin may call it (CORS). Tests steer it:
 revoke a token, rotate the signing key, count the calls per endpoint, make it fail: stopped
 ("down"), silent ("hanging") or "garbage", or behave like some real providers do: no "sub" in
 client-credentials tokens (machine_subject=False), introspection refusing JWTs with 400
@@ -34,9 +37,12 @@ from authlib.oauth2.rfc8628 import (
     DeviceCredentialDict,
 )
 from flask import Flask, Response, jsonify, request
+from flask_cors import CORS
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from oidc_code_flow import register_code_flow
 
 Mode = Literal["up", "hanging", "garbage"]
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -60,6 +66,7 @@ class Client(ClientMixin):
     claims: dict[str, Any] = field(default_factory=dict)  # overrides, e.g. {"aud": "other"}
     auth_methods: tuple[str, ...] = AUTH_METHODS
     grant_types: tuple[str, ...] = ("client_credentials",)
+    redirect_uris: set[str] = field(default_factory=set)
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -71,7 +78,7 @@ class Client(ClientMixin):
         return " ".join(s for s in (scope or "").split() if s in self.scopes)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return False
+        return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
         return hmac.compare_digest(client_secret, self.client_secret)
@@ -80,7 +87,7 @@ class Client(ClientMixin):
         return method in self.auth_methods
 
     def check_response_type(self, response_type: str) -> bool:
-        return False
+        return response_type == "code" and "authorization_code" in self.grant_types
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
@@ -164,6 +171,15 @@ class OIDCProvider:
             grant_types=(DEVICE_CODE_GRANT_TYPE, "refresh_token"),
         )
         self.clients[self.device_client.client_id] = self.device_client
+        self.docs_client = Client(
+            "test-docs",
+            "",
+            "",
+            frozenset(API_SCOPES),
+            auth_methods=("none",),
+            grant_types=("authorization_code",),
+        )
+        self.clients[self.docs_client.client_id] = self.docs_client
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, Token] = {}
         self.devices: dict[str, DeviceCredentialDict] = {}  # device_code -> its request
@@ -301,6 +317,8 @@ class OIDCProvider:
         server.register_grant(ClientCredentialsGrant)
         server.register_endpoint(Introspection(self))
         self._register_device_flow(server)
+        register_code_flow(server, app)
+        CORS(app)  # as providers do for the web origins of their clients; here, every origin
 
         @app.before_request
         def misbehave() -> Response | None:
@@ -315,11 +333,13 @@ class OIDCProvider:
         def discovery() -> Response:
             return jsonify(
                 issuer=self.issuer,
+                authorization_endpoint=self.issuer + "/authorize",
                 token_endpoint=self.issuer + "/token",
                 introspection_endpoint=self.issuer + "/introspect",
                 jwks_uri=self.issuer + "/jwks",
                 device_authorization_endpoint=self.issuer + "/device_authorization",
                 grant_types_supported=[
+                    "authorization_code",
                     "client_credentials",
                     DEVICE_CODE_GRANT_TYPE,
                     "refresh_token",
@@ -327,7 +347,9 @@ class OIDCProvider:
                 token_endpoint_auth_methods_supported=AUTH_METHODS,
                 introspection_endpoint_auth_methods_supported=AUTH_METHODS,
                 id_token_signing_alg_values_supported=["RS256"],
-                response_types_supported=["token"],
+                response_types_supported=["code"],
+                code_challenge_methods_supported=["S256"],
+                scopes_supported=["openid", *API_SCOPES],
                 subject_types_supported=["public"],
             )
 
