@@ -1,8 +1,9 @@
 """The generated stack on SQLite with 100 rows, side by side with its alternatives.
 
-Its list (first page, and a page by cursor) and /healthz against the floor (bench.floor), each
-auth mode against the unprotected list, and stock Flask-OIDC `accept_token` on the floor (bench.
-stock_oidc). The oidc servers use the generated project's own test identity provider over HTTP.
+Its list (first page, and a page by cursor) and /healthz against the floor (bench.floor), the
+list traced (OTLP/HTTP to bench.otlp_sink) against untraced, each auth mode against the
+unprotected list, and stock Flask-OIDC `accept_token` on the floor (bench.stock_oidc). The oidc
+servers use the generated project's own test identity provider over HTTP.
 """
 
 import importlib.util
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.otlp_sink import Sink
 from bench.report import Row
 from bench.servers import PACKAGE, PYTHON, Server, alternate, bare, generated, running
 from bench.tables import fill
@@ -28,6 +30,8 @@ PAIRS = [
     ("list 20, first page, vs bare floor", "generated list", "floor list", 0.85),
     ("list 20 by cursor vs bare floor", "generated cursor page", "floor cursor page", 0.85),
     ("/healthz vs bare floor", "generated healthz", "floor healthz", 0.90),
+    # Every request sampled (the SDK's default, parentbased_always_on), exported over OTLP/HTTP.
+    ("traced list vs untraced", "traced list", "unprotected list", 0.90),
     ("token-protected vs unprotected", "token list", "unprotected list", 0.92),
     (
         "oidc introspection (cached) vs unprotected",
@@ -58,7 +62,9 @@ DERIVED = [
 
 
 def load_provider(project: Path) -> Any:
-    """The generated project's own test OpenID provider (tests/oidc_provider.py)."""
+    """The generated project's own test OpenID provider (tests/oidc_provider.py), which imports
+    its neighbours there as the tests do."""
+    sys.path.insert(0, str(project / "tests"))
     spec = importlib.util.spec_from_file_location(
         "bench_oidc_provider", project / "tests" / "oidc_provider.py"
     )
@@ -118,6 +124,8 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's per-request lines
     provider = load_provider(projects["oidc"])
     provider.start()
+    spans = Sink()  # the traced server's collector
+    spans.start()
     try:
         secrets_file = work / "client_secrets.json"
         api = provider.api_client
@@ -149,6 +157,13 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
                 BENCH_OIDC_SECRETS=secrets,
             ),
             "none": generated(projects["none"], work, "none", sqlite(work, "none")),
+            "traced": generated(
+                projects["none"],
+                work,
+                "traced",
+                sqlite(work, "traced"),
+                OTEL_EXPORTER_OTLP_ENDPOINT=spans.url,
+            ),
             "token": generated(projects["token"], work, "token", sqlite(work, "token")),
             "introspection": generated(
                 projects["oidc"],
@@ -185,6 +200,7 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
             for label, server, url in [
                 ("generated list", "none", urls["none"] + LIST),
                 ("unprotected list", "none", urls["none"] + LIST),
+                ("traced list", "traced", urls["traced"] + LIST),
                 ("floor list", "floor", urls["floor"] + LIST),
                 ("generated cursor page", "none", by_cursor),
                 ("floor cursor page", "floor", floor_by_cursor),
@@ -199,6 +215,7 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
                 endpoints[label] = (url, headers)
             medians = alternate(endpoints, [(a, b) for _t, a, b, _r in PAIRS], seconds, rounds)
     finally:
+        spans.stop()
         provider.stop()
     return [
         Row(title, SQLITE, a, medians[a], b, medians[b], "req/s", target)
