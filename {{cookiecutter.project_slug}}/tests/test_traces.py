@@ -4,6 +4,8 @@ traceparent continued, the trace id in the request's JSON log line, 5xx marked a
 no secret in any span."""
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from test_cli import child_env
 from tracing import (
     CLIENT,
     ERROR,
@@ -64,6 +67,33 @@ def traced(
     ):
         headers, secrets = served_auth.over_http(running.url)
         yield Traced(running, broken, headers, secrets)
+
+
+OFF = """
+import sys
+from {{ cookiecutter.package_name }} import create_app
+
+app = create_app({"APP_ENV": "testing", "SECRET_KEY": "x", "DATABASE_URL": sys.argv[1]})
+assert app.test_client().get("/api/greeting/v1").status_code == 200
+print(sorted(name for name in sys.modules if name.startswith("opentelemetry")))
+"""
+
+
+def test_off_nothing_of_opentelemetry_is_imported(tmp_path: Path, migrated: str) -> None:
+    """Without an endpoint, a process makes the app and answers a request with no OpenTelemetry
+    module loaded: no request pays for traces it does not send."""
+    env = {name: value for name, value in child_env().items() if not name.startswith("OTEL_")}
+    result = subprocess.run(
+        [sys.executable, "-c", OFF, migrated],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_a_request_is_one_trace_named_by_its_route(traced: Traced, receiver: Receiver) -> None:
