@@ -89,8 +89,8 @@ def stop(server: "subprocess.Popen[str]") -> str:
 def test_the_command_migrates_and_serves(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
-    """It applies migrations, starts gunicorn, and answers HTTP on the printed port. Its
-    metrics folder, made in TMPDIR, is gone once it has stopped."""
+    """It applies migrations, starts gunicorn, and answers HTTP on the printed port, naming no
+    server version. Its metrics folder, made in TMPDIR, is gone once it has stopped."""
     server, base = start(
         tmp_path,
         migrated,
@@ -104,6 +104,9 @@ def test_the_command_migrates_and_serves(
         body = _get_when_up(f"{base}/healthz")
         assert body == '{"status":"ok"}\n'
         assert _get_when_up(f"{base}/readyz") == '{"status":"ok"}\n'
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            assert response.headers["Server"] == "gunicorn", "no version in Server"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert len(list(tmp_path.glob("metrics-*"))) == 1
     finally:
         stop(server)
