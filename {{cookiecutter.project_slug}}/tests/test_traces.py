@@ -17,12 +17,16 @@ from flask import Flask
 
 from test_cli import child_env
 from tracing import (
+{%- if cookiecutter.auth == "oidc" %}
     CLIENT,
+{%- endif %}
     ERROR,
     SERVER,
     Receiver,
     Server,
+{%- if cookiecutter.auth == "oidc" %}
     Span,
+{%- endif %}
     call,
     descends,
     receiving,
