@@ -92,7 +92,7 @@ def _settle(state: BlueprintSetupState) -> None:
 @blp.get("")
 def page() -> str:
     """Swagger UI on this API's OpenAPI document."""
-    login, _policy = current_app.extensions[EXTENSION]
+    login: DocsLogin = current_app.extensions[EXTENSION][0]
     config: dict[str, Any] = {
         "url": url_for("api-docs.openapi_json"),  # flask-smorest's blueprint serves the spec
         "dom_id": "#swagger-ui",
