@@ -22,6 +22,7 @@ from tracing import (
 {%- endif %}
     ERROR,
     SERVER,
+    ErrorReports,
     Receiver,
     Server,
 {%- if cookiecutter.auth == "oidc" %}
@@ -30,6 +31,7 @@ from tracing import (
     call,
     descends,
     receiving,
+    reporting,
     request_span,
     server,
     tracing_env,
@@ -40,11 +42,12 @@ URL = "/api/resources/v1"
 
 @dataclass
 class Traced:
-    """A traced server (2 workers) and a caller's headers; beside it a traced server on an
-    empty database, which answers 5xx."""
+    """A traced server (2 workers) and a caller's headers; beside it a traced server whose
+    database file is not a database, which answers 500 and reports it to Sentry."""
 
     server: Server
     broken: Server
+    reports: ErrorReports
     headers: dict[str, str]
     secrets: tuple[str, ...]
 
@@ -64,13 +67,20 @@ def traced(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Traced]:
     settings = {**served_auth.settings(), **tracing_env(receiver)}
-    here, empty = tmp_path_factory.mktemp("traced"), tmp_path_factory.mktemp("broken")
+    here, there = tmp_path_factory.mktemp("traced"), tmp_path_factory.mktemp("broken")
+    (there / "broken.sqlite3").write_text("not a database")
     with (
+        reporting() as reports,
         server(here, migrated, settings, workers=2) as running,
-        server(empty, f"sqlite:///{empty}/empty.sqlite3", settings, "--no-migrate") as broken,
+        server(
+            there,
+            f"sqlite:///{there}/broken.sqlite3",
+            {**settings, "SENTRY_DSN": reports.dsn},
+            "--no-migrate",
+        ) as broken,
     ):
         headers, secrets = served_auth.over_http(running.url)
-        yield Traced(running, broken, headers, secrets)
+        yield Traced(running, broken, reports, headers, secrets)
 
 
 OFF = """
@@ -162,14 +172,20 @@ def lines_of(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if line.startswith("{")]
 
 
-def test_a_server_error_marks_its_span(traced: Traced, receiver: Receiver) -> None:
-    """A 5xx (here: the database has no tables) leaves its span marked as an error."""
+def test_a_server_error_marks_its_span_and_its_report_names_it(
+    traced: Traced, receiver: Receiver
+) -> None:
+    """A 500 (here: the database file is not a database) leaves its span marked as an error,
+    and its Sentry event carries the trace and span ids beside the request id."""
     status, _headers, body = call(
-        traced.broken.url + URL, headers={**traced.headers, "X-Request-ID": "traced-5xx"}
+        traced.broken.url + URL, headers={**traced.headers, "X-Request-ID": "traced-500"}
     )
-    assert status >= 500, body
-    span = request_span(receiver, "traced-5xx")
+    assert status == 500, body
+    span = request_span(receiver, "traced-500")
     assert span.status == ERROR, span
+    tags = traced.reports.wait_for_event()["tags"]
+    assert tags["request_id"] == "traced-500"
+    assert (tags["trace_id"], tags["span_id"]) == (span.trace_id, span.span_id)
 {%- if cookiecutter.auth == "oidc" %}
 
 

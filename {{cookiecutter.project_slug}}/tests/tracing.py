@@ -5,6 +5,7 @@ The receiver decodes what the SDK's exporter posts to /v1/traces (an ExportTrace
 protobuf) with opentelemetry-proto, as a collector would.
 """
 
+import gzip
 import json
 import re
 import subprocess
@@ -112,6 +113,46 @@ class Receiver:
     def trace(self, trace_id: str) -> list[Span]:
         with self.arrived:
             return [span for span in self.spans if span.trace_id == trace_id]
+
+
+@dataclass
+class ErrorReports:
+    """What Sentry would receive from a server: each envelope's events, as JSON. `dsn` is the
+    SENTRY_DSN to give."""
+
+    dsn: str = ""
+    events: list[dict[str, Any]] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if environ.get("HTTP_CONTENT_ENCODING") == "gzip":
+            body = gzip.decompress(body)
+        lines = body.split(b"\n")  # envelope header, then item header and payload pairs
+        found = [
+            json.loads(payload)
+            for header, payload in zip(lines[1::2], lines[2::2], strict=False)
+            if json.loads(header).get("type") == "event"
+        ]
+        with self.arrived:
+            self.events.extend(found)
+            self.arrived.notify_all()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    def wait_for_event(self, timeout: float = 30) -> dict[str, Any]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: self.events, timeout=timeout), "no event"
+            return self.events[0]
+
+
+@contextmanager
+def reporting() -> Iterator[ErrorReports]:
+    """A stand-in for Sentry on a free port of 127.0.0.1, stopped on the way out."""
+    reports = ErrorReports()
+    with serving(reports) as url:
+        reports.dsn = url.replace("http://", "http://public@") + "/1"
+        yield reports
 
 
 @contextmanager
