@@ -6,20 +6,18 @@ unprotected list, and stock Flask-OIDC `accept_token` on the floor (bench.stock_
 servers use the generated project's own test identity provider over HTTP.
 """
 
-import importlib.util
 import json
 import logging
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from bench.otlp_sink import Sink
 from bench.report import Row
 from bench.servers import PACKAGE, PYTHON, Server, alternate, bare, generated, running
 from bench.tables import fill
 from bench.walk import LIST, floor_page, same_page, walk, with_cursor
+from tests.projects import load_oidc_provider
 
 SCOPES = ("resources:read", "resources:write")
 SQLITE = "SQLite, 100 rows"
@@ -59,20 +57,6 @@ DERIVED = [
         None,
     ),
 ]
-
-
-def load_provider(project: Path) -> Any:
-    """The generated project's own test OpenID provider (tests/oidc_provider.py), which imports
-    its neighbours there as the tests do."""
-    sys.path.insert(0, str(project / "tests"))
-    spec = importlib.util.spec_from_file_location(
-        "bench_oidc_provider", project / "tests" / "oidc_provider.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.OIDCProvider()
 
 
 def token_login(server: Server, project: Path) -> str:
@@ -122,7 +106,7 @@ def cursor_pages(generated_url: str, floor_url: str) -> tuple[str, str]:
 def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) -> list[Row]:
     """Serve everything at once on SQLite, then alternate the pairs' A and B."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's per-request lines
-    provider = load_provider(projects["oidc"])
+    provider = load_oidc_provider(projects["oidc"])
     provider.start()
     spans = Sink()  # the traced server's collector
     spans.start()

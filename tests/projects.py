@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +98,18 @@ def python_for(version: str, in_ci: bool = IN_CI) -> Path:
         return interpreters.find_python(version)
     except interpreters.InterpreterUnavailable as missing:
         unavailable(str(missing), in_ci)
+
+
+def load_oidc_provider(project: Path) -> Any:
+    """An auth=oidc project's own test OpenID provider (its tests/oidc_provider package, loaded
+    under a name of its own, so that two projects' providers never share a module), not started."""
+    package = project / "tests" / "oidc_provider"
+    name = f"oidc_provider_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(
+        name, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its relative imports look their package up there
+    spec.loader.exec_module(module)
+    return module.OIDCProvider()

@@ -9,11 +9,9 @@ resource, spread over two gunicorn workers, must leave exactly one winner and ni
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,7 +27,7 @@ import requests
 from tests.bakery import bake, fingerprint, run_once
 from tests.ci import unavailable
 from tests.matrix import combination_id, combinations
-from tests.projects import PYTHON, project_env, run
+from tests.projects import PYTHON, load_oidc_provider, project_env, run
 
 # Every auth x database pair, the other answers at their defaults; then the jobs API
 # (tasks=celery) on a diagonal that still meets every auth and every database once.
@@ -100,18 +98,6 @@ def serve(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def load_test_provider(project: Path) -> Any:
-    """The baked project's own test OpenID provider (tests/oidc_provider.py)."""
-    spec = importlib.util.spec_from_file_location(
-        f"oidc_provider_{id(project)}", project / "tests" / "oidc_provider.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.OIDCProvider()
 
 
 def concurrent_patches(url: str, headers: dict[str, str]) -> None:
@@ -220,7 +206,7 @@ def auth_for(
         assert result.returncode == 0, result.stdout + result.stderr
         yield {}
     else:
-        provider = load_test_provider(project)
+        provider = load_oidc_provider(project)
         provider.start()
         try:
             env.update(

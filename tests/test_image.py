@@ -15,7 +15,6 @@ compose.yaml gives the `api` service, and are checked from outside.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import time
@@ -34,6 +33,7 @@ from tests.containers import READY_TIMEOUT, STOP_TIMEOUT, Container, http
 from tests.image_stage import Figures, removing
 from tests.images import RUN_FLAGS, Podman, build_context, build_once, tail
 from tests.matrix import combination_id, combinations
+from tests.projects import load_oidc_provider
 
 # The answers that change what an image holds and runs (its lock, its code).
 IMAGE_KEYS = ("auth", "database", "tasks")
@@ -81,13 +81,7 @@ def identity_provider(project: Path, auth: str) -> Iterator[Any]:
     if auth != "oidc":
         yield None
         return
-    spec = importlib.util.spec_from_file_location(
-        f"oidc_provider_{uuid.uuid4().hex}", project / "tests" / "oidc_provider.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    provider = module.OIDCProvider()
+    provider = load_oidc_provider(project)
     provider.start()
     try:
         yield provider

@@ -3,7 +3,7 @@ code flow with PKCE through the provider's login page."""
 
 from typing import TYPE_CHECKING, Any
 
-from oidc_code_flow import USERS
+from oidc_provider.code_flow import USERS
 
 from auth_oidc import ServedOIDC
 

@@ -2,7 +2,7 @@
 
 It serves real HTTP on 127.0.0.1: discovery, JWKS, a token endpoint (client-credentials, device
 code, refresh-token and authorization-code grants), device authorization (RFC 8628), a login page
-for the authorization-code flow with PKCE (oidc_code_flow.py) and introspection (RFC 7662). Each
+for the authorization-code flow with PKCE (code_flow.py) and introspection (RFC 7662). Each
 client-credentials client stands for one caller: its tokens carry the client's subject and scopes,
 opaque or as RS256 JWTs, and any claim can be overridden (a wrong audience or issuer, an expiry in
 the past). `device_client` is a public client for the device flow: a user approves its code at
@@ -42,7 +42,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from oidc_code_flow import register_code_flow
+from .code_flow import register_code_flow
 
 Mode = Literal["up", "hanging", "garbage"]
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
