@@ -22,9 +22,9 @@ from tracing import (
 {%- endif %}
     ERROR,
     SERVER,
+    Command,
     ErrorReports,
     Receiver,
-    Server,
 {%- if cookiecutter.auth == "oidc" %}
     Span,
 {%- endif %}
@@ -33,7 +33,7 @@ from tracing import (
     receiving,
     reporting,
     request_span,
-    server,
+    running,
     tracing_env,
 )
 
@@ -45,8 +45,8 @@ class Traced:
     """A traced server (2 workers) and a caller's headers; beside it a traced server whose
     database file is not a database, which answers 500 and reports it to Sentry."""
 
-    server: Server
-    broken: Server
+    server: Command
+    broken: Command
     reports: ErrorReports
     headers: dict[str, str]
     secrets: tuple[str, ...]
@@ -69,18 +69,17 @@ def traced(
     settings = {**served_auth.settings(), **tracing_env(receiver)}
     here, there = tmp_path_factory.mktemp("traced"), tmp_path_factory.mktemp("broken")
     (there / "broken.sqlite3").write_text("not a database")
-    with (
-        reporting() as reports,
-        server(here, migrated, settings, workers=2) as running,
-        server(
+    with reporting() as reports:
+        served = Command(here, migrated, settings, workers=2)
+        broken = Command(
             there,
             f"sqlite:///{there}/broken.sqlite3",
             {**settings, "SENTRY_DSN": reports.dsn},
             "--no-migrate",
-        ) as broken,
-    ):
-        headers, secrets = served_auth.over_http(running.url)
-        yield Traced(running, broken, reports, headers, secrets)
+        )
+        with running(served, broken):
+            headers, secrets = served_auth.over_http(served.url)
+            yield Traced(served, broken, reports, headers, secrets)
 
 
 OFF = """

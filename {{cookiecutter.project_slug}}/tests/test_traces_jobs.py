@@ -8,7 +8,17 @@ from typing import Any
 from flask import Flask
 
 from test_worker import worker
-from tracing import CONSUMER, PRODUCER, call, descends, receiving, request_span, server, tracing_env
+from tracing import (
+    CONSUMER,
+    PRODUCER,
+    Command,
+    call,
+    descends,
+    receiving,
+    request_span,
+    running,
+    tracing_env,
+)
 
 
 def test_a_jobs_span_is_in_the_trace_of_the_request_that_queued_it(
@@ -19,13 +29,12 @@ def test_a_jobs_span_is_in_the_trace_of_the_request_that_queued_it(
     queue = {"TASKS_EAGER": False, "REDIS_URL": redis_url, "TASKS_QUEUE": uuid.uuid4().hex}
     with receiving() as receiver:
         settings = {**served_auth.settings(), **queue, **tracing_env(receiver)}
-        with (
-            server(tmp_path, migrated, settings) as running,
-            worker(tmp_path, migrated, settings),
-        ):
-            headers, _secrets = served_auth.over_http(running.url)
+        api = Command(tmp_path, migrated, settings)
+        # The worker first: it boots while the server does.
+        with worker(tmp_path, migrated, settings), running(api):
+            headers, _secrets = served_auth.over_http(api.url)
             status, _headers, body = call(
-                running.url + "/api/jobs/v1",
+                api.url + "/api/jobs/v1",
                 "POST",
                 {"kind": "resource-report"},
                 {**headers, "X-Request-ID": "traced-job"},

@@ -173,60 +173,83 @@ def tracing_env(receiver: Receiver) -> dict[str, str]:
     }
 
 
-@dataclass
-class Server:
-    """The server command, running; its log lines in `log`."""
+class Command:
+    """The server command in production mode on a free port, its JSON logs in
+    tmp_path/server.log; started and stopped with others by `running`."""
 
-    process: "subprocess.Popen[str]"
-    url: str
-    log: Path
+    def __init__(
+        self,
+        tmp_path: Path,
+        database: str,
+        settings: dict[str, Any],
+        *args: str,
+        workers: int = 1,
+        **variables: str,
+    ) -> None:
+        self.workers, self.log, self.url = workers, tmp_path / "server.log", ""
+        self.command = [*COMMAND, "--port", "0", "--workers", str(workers), "--db", database, *args]
+        self.env = child_env(
+            APP_ENV="production",
+            SECRET_KEY="x" * 40,
+            LOG_FORMAT="json",
+            INSTANCE_PATH=str(tmp_path),
+            PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+            **{name: str(setting) for name, setting in settings.items()},
+            **variables,
+        )
+        self.cwd = tmp_path
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        with self.log.open("w") as errors:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                cwd=self.cwd,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+            )
+
+    def wait_ready(self) -> None:
+        """Read the address it bound, then wait until its workers have booted: one that gets
+        SIGTERM while gunicorn still forks it misses it (the arbiter's handlers are still
+        installed), and gunicorn then waits out its 30 s graceful timeout."""
+        assert self.process is not None and self.process.stdout is not None
+        line = self.process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert match, line + self.log.read_text()
+        self.url = match.group(0)
+        for _ in range(200):
+            if self.log.read_text().count("Booting worker") >= self.workers:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """SIGTERM: the workers finish, then send their last spans."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self) -> None:
+        if self.process is not None:
+            self.process.communicate(timeout=60)
 
 
 @contextmanager
-def server(
-    tmp_path: Path,
-    database: str,
-    settings: dict[str, Any],
-    *args: str,
-    workers: int = 1,
-    **variables: str,
-) -> Iterator[Server]:
-    """The server command in production mode on a free port, JSON logs to tmp_path/server.log,
-    once its workers have booted; stopped on the way out (SIGTERM: the workers finish, then
-    send their last spans)."""
-    log = tmp_path / "server.log"
-    with log.open("w") as errors:
-        process = subprocess.Popen(
-            [*COMMAND, "--port", "0", "--workers", str(workers), "--db", database, *args],
-            env=child_env(
-                APP_ENV="production",
-                SECRET_KEY="x" * 40,
-                LOG_FORMAT="json",
-                INSTANCE_PATH=str(tmp_path),
-                PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
-                **{name: str(setting) for name, setting in settings.items()},
-                **variables,
-            ),
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-        )
+def running(*commands: Command) -> Iterator[None]:
+    """Start the commands at once and wait until each serves; stop them at once on the way out
+    (each takes most of a second to stop its workers)."""
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert match, line + log.read_text()
-        # A worker that gets SIGTERM while gunicorn still forks it misses it (the arbiter's
-        # handlers are still installed), and gunicorn then waits its 30 s graceful timeout.
-        for _ in range(200):
-            if log.read_text().count("Booting worker") >= workers:
-                break
-            time.sleep(0.05)
-        yield Server(process, match.group(0), log)
+        for command in commands:
+            command.start()
+        for command in commands:
+            command.wait_ready()
+        yield
     finally:
-        process.terminate()
-        process.communicate(timeout=60)
+        for command in commands:
+            command.stop()
+        for command in commands:
+            command.wait()
 
 
 def call(
