@@ -1,4 +1,4 @@
-"""How a browser calls the API with auth=none: as anyone, with no login."""
+"""How /docs logs in with auth=none: it does not, every route is public."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -9,10 +9,6 @@ if TYPE_CHECKING:
 
 
 def settings(served_auth: Anonymous) -> dict[str, Any]:
-    return {}
-
-
-def headers(base: str, served_auth: Anonymous) -> dict[str, str]:
     return {}
 
 

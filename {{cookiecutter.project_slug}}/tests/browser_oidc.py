@@ -1,5 +1,5 @@
-"""How a browser logs in with auth=oidc: a token of the test provider, or /docs' authorization
-code flow with PKCE through the provider's login page."""
+"""How /docs logs in with auth=oidc: the authorization code flow with PKCE, through the test
+provider's login page."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +14,6 @@ if TYPE_CHECKING:
 def settings(served_auth: ServedOIDC) -> dict[str, Any]:
     """/docs logs in as the provider's public client for browsers."""
     return {"OIDC_DOCS_CLIENT_ID": served_auth.auth.provider.docs_client.client_id}
-
-
-def headers(base: str, served_auth: ServedOIDC) -> dict[str, str]:
-    """alice's Authorization: a token of the provider."""
-    return served_auth.auth.headers()
 
 
 def log_in(page: "Page", base: str, served_auth: ServedOIDC) -> None:

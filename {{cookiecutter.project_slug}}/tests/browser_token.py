@@ -1,10 +1,8 @@
-"""How a browser logs in with auth=token: a bearer token from /login, or /docs' password flow."""
+"""How /docs logs in with auth=token: the password flow."""
 
-import json
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from auth_token import LOGIN, PASSWORD, ServedTokens, bearer
+from auth_token import PASSWORD, ServedTokens
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -13,17 +11,6 @@ if TYPE_CHECKING:
 def settings(served_auth: ServedTokens) -> dict[str, Any]:
     """Nothing more: /docs logs in on this API."""
     return {}
-
-
-def headers(base: str, served_auth: ServedTokens) -> dict[str, str]:
-    """alice's Authorization, logged in over HTTP."""
-    request = urllib.request.Request(
-        base + LOGIN,
-        data=json.dumps({"username": "alice", "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return bearer(json.load(response)["access_token"])
 
 
 def log_in(page: "Page", base: str, served_auth: ServedTokens) -> None:

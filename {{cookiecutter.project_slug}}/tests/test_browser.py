@@ -77,7 +77,7 @@ def test_an_allowed_origin_calls_the_api_and_reads_its_headers(
     page: "Page", served: str, origins: tuple[str, str], served_auth: Any
 ) -> None:
     page.goto(origins[0])
-    headers = backend.headers(served, served_auth)
+    headers, _secrets = served_auth.over_http(served)
     result = page.evaluate(CALL_THE_API, {"api": served, "list": LIST, "headers": headers})
     assert result["created"] == 201, result
     assert result["etag"], "ETag is not exposed"
@@ -90,7 +90,7 @@ def test_another_origin_is_blocked_by_the_browser(
     page: "Page", served: str, origins: tuple[str, str], served_auth: Any
 ) -> None:
     page.goto(origins[1])
-    headers = backend.headers(served, served_auth)
+    headers, _secrets = served_auth.over_http(served)
     read = page.evaluate(READ_THE_LIST, {"api": served, "list": LIST, "headers": headers})
     assert read == "TypeError"
 
