@@ -15,27 +15,24 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from test_cli import child_env
-from tracing import (
+from collectors import (
 {%- if cookiecutter.auth == "oidc" %}
     CLIENT,
 {%- endif %}
     ERROR,
     SERVER,
-    Command,
     ErrorReports,
     Receiver,
 {%- if cookiecutter.auth == "oidc" %}
     Span,
 {%- endif %}
-    call,
     descends,
     receiving,
     reporting,
     request_span,
-    running,
-    tracing_env,
 )
+from test_cli import child_env
+from tracing import Command, call, running, tracing_env
 
 URL = "/api/resources/v1"
 

@@ -7,18 +7,9 @@ from typing import Any
 
 from flask import Flask
 
+from collectors import CONSUMER, PRODUCER, descends, receiving, request_span
 from test_worker import worker
-from tracing import (
-    CONSUMER,
-    PRODUCER,
-    Command,
-    call,
-    descends,
-    receiving,
-    request_span,
-    running,
-    tracing_env,
-)
+from tracing import Command, call, running, tracing_env
 
 
 def test_a_jobs_span_is_in_the_trace_of_the_request_that_queued_it(
