@@ -55,28 +55,35 @@ def test_a_placeholder_secret_key_stops_start_up(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def production_env(settings: dict[str, Any], **variables: str) -> dict[str, str]:
+    """The command's environment in production mode (a real-length SECRET_KEY), then settings
+    and variables."""
+    given = {name: str(value) for name, value in {**settings, **variables}.items()}
+    return child_env(APP_ENV="production", SECRET_KEY="x" * 40, **given)
+
+
+def bound_url(server: "subprocess.Popen[str]", log: Path | None = None) -> str:
+    """The base URL the command prints once gunicorn has bound its port (0: a free one)."""
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert match, line + (log.read_text() if log else "")
+    return match.group(0)
+
+
 def start(
     tmp_path: Path, database: str, settings: dict[str, Any], workers: int, **variables: str
 ) -> tuple["subprocess.Popen[str]", str]:
     """Start the command in production mode on a free port; return it and its base URL."""
     server = subprocess.Popen(
         [*COMMAND, "--port", "0", "--workers", str(workers), "--db", database],
-        env=child_env(
-            APP_ENV="production",
-            SECRET_KEY="x" * 40,
-            **{name: str(value) for name, value in settings.items()},
-            **variables,
-        ),
+        env=production_env(settings, **variables),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-    assert match, line
-    return server, f"http://127.0.0.1:{match.group(1)}"
+    return server, bound_url(server)
 
 
 def stop(server: "subprocess.Popen[str]") -> str:

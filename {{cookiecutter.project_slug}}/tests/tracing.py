@@ -2,7 +2,6 @@
 HTTP call."""
 
 import json
-import re
 import subprocess
 import time
 import urllib.error
@@ -10,13 +9,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from collectors import Receiver
-from test_cli import COMMAND, child_env
-
-if TYPE_CHECKING:
-    pass
+from test_cli import COMMAND, bound_url, production_env
 
 
 def tracing_env(receiver: Receiver) -> dict[str, str]:
@@ -43,13 +39,11 @@ class Command:
     ) -> None:
         self.workers, self.log, self.url = workers, tmp_path / "server.log", ""
         self.command = [*COMMAND, "--port", "0", "--workers", str(workers), "--db", database, *args]
-        self.env = child_env(
-            APP_ENV="production",
-            SECRET_KEY="x" * 40,
+        self.env = production_env(
+            settings,
             LOG_FORMAT="json",
             INSTANCE_PATH=str(tmp_path),
             PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
-            **{name: str(setting) for name, setting in settings.items()},
             **variables,
         )
         self.cwd = tmp_path
@@ -70,11 +64,8 @@ class Command:
         """Read the address it bound, then wait until its workers have booted: one that gets
         SIGTERM while gunicorn still forks it misses it (the arbiter's handlers are still
         installed), and gunicorn then waits out its 30 s graceful timeout."""
-        assert self.process is not None and self.process.stdout is not None
-        line = self.process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert match, line + self.log.read_text()
-        self.url = match.group(0)
+        assert self.process is not None
+        self.url = bound_url(self.process, self.log)
         for _ in range(200):
             if self.log.read_text().count("Booting worker") >= self.workers:
                 return
