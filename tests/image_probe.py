@@ -1,9 +1,9 @@
 """Run inside a container of a baked project's image (python - MODE PACKAGE [NAMES...] on stdin).
 
 It reports, as JSON, what only the container's own processes can see. `app` runs as the image's
-user: who runs PID 1, who owns /data, what of the installed package it could write. `root` looks
-at the whole image: the package's files, compilers, pip caches, and the files named NAMES (the
-project's tests) wherever they are.
+user: who owns /data, what of the installed package it could write. `root` looks at the whole
+image: the package's files, compilers, pip's and uv's caches, and the files named NAMES (the
+project's tests) wherever they are. Who runs PID 1 is `podman top`'s answer, from outside.
 """
 
 import hashlib
@@ -22,10 +22,8 @@ def digest(path: Path) -> str:
 
 
 def as_app(package: Path) -> dict[str, object]:
-    status = dict(line.split(":", 1) for line in Path("/proc/1/status").read_text().splitlines())
     data = os.stat("/data")
     return {
-        "pid1_uid": status["Uid"].split()[0],
         "data_owner": f"{data.st_uid}:{data.st_gid}",
         "package_writable": [
             str(path) for path in [package, *package.rglob("*")] if os.access(path, os.W_OK)
@@ -38,7 +36,8 @@ def as_root(package: Path, names: set[str]) -> dict[str, object]:
     for top in TOPS:
         for folder, _dirs, files in os.walk(top):
             found += [f"{name} {digest(Path(folder, name))}" for name in names.intersection(files)]
-    caches = [Path("/root/.cache/pip"), *Path("/home").glob("*/.cache/pip")]
+    homes = [Path("/root"), *Path("/home").glob("*")]
+    caches = [home / ".cache" / tool for home in homes for tool in ("pip", "uv")]
     return {
         "package": {
             str(path.relative_to(package)): digest(path)
@@ -46,7 +45,7 @@ def as_root(package: Path, names: set[str]) -> dict[str, object]:
             if path.is_file() and "__pycache__" not in path.parts
         },
         "compilers": [c for c in ("cc", "gcc", "c++", "g++", "clang", "make") if shutil.which(c)],
-        "pip_caches": [str(path) for path in caches if path.exists()],
+        "installer_caches": [str(path) for path in caches if path.exists()],
         "tests": found,
     }
 

@@ -1,9 +1,10 @@
 """The image stage's plugin: the shared podman store, its figures, and its removal at the end.
 
-Every xdist worker of a run builds into one store (under the run's shared `outcomes` directory),
-so identical build contexts are built once and build layers are shared. Workers send their figures
-(build seconds, image sizes, when each image test ran) to the controller through xdist's
-`workeroutput`; the controller prints them and removes the store once every worker is done.
+Every xdist worker of a run builds into one store (in memory, or under the run's shared `outcomes`
+directory: `images.store_for`), so identical build contexts are built once and build layers are
+shared. Workers send their figures (build seconds, image sizes, when each image test ran) to the
+controller through xdist's `workeroutput`; the controller prints them and removes the store once
+every worker is done.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.ci import unavailable
-from tests.images import Podman, PodmanMissing, ensure_base, remove_store
+from tests.images import Podman, PodmanMissing, ensure_base, remove_store, store_for
 from tests.matrix import options
 
 RECORDS = pytest.StashKey[list[dict[str, Any]]]()
@@ -71,7 +72,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def podman(outcomes: Path, request: pytest.FixtureRequest) -> Podman:
     """The run's podman store, holding the stand-in base under every python:X-slim name."""
     try:
-        podman = Podman.on(outcomes / "podman")
+        podman = Podman.on(store_for(outcomes))
         request.config.stash[STORES].add(str(podman.store))
         _publish(request.config)
         ensure_base(podman, [str(version) for version in options()["python_version"]])

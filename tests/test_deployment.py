@@ -272,8 +272,13 @@ def test_dockerfile(
     mounts = [args for name, args in instructions if name == "RUN" and "from=" in args]
     assert not mounts, "hand results over by COPY --from: some builders cache bind mounts by text"
     installs = [args for name, args in instructions if name == "RUN" and "requirements.txt" in args]
-    assert installs and "--mount=type=cache,target=/root/.cache/pip" in installs[0], (
-        "the locked install shares pip's downloads between builds through a cache mount"
+    assert installs and "--mount=type=cache,target=/root/.cache/uv" in installs[0], (
+        "the locked install shares uv's downloads between builds through a cache mount"
+    )
+    assert "--require-hashes" in installs[0] and "--no-deps" in installs[0]
+    copies = [args for name, args in instructions if name == "COPY" and "astral-sh/uv" in args]
+    assert copies and re.match(r"--from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", copies[0]), (
+        "uv comes from its image, pinned to a release"
     )
     runtime = instructions[stages[-1] :]
     assert runtime[0][1] == f"python:{python_version(combo)}-slim"

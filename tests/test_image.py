@@ -130,14 +130,16 @@ def round_trip(auth: str, resources: str, headers: dict[str, str]) -> str:
 
 def check_contents(api: Container, project: Path) -> None:
     """uid 10001 serves, owns /data, cannot change the code; the code is this project's own;
-    no compiler, pip cache or tests in the runtime stage."""
+    no compiler, pip or uv cache, or tests in the runtime stage."""
     app = json.loads(api.exec("python", "-", "app", PACKAGE, stdin=PROBE))
-    assert app == {"pid1_uid": "10001", "data_owner": "10001:10001", "package_writable": []}
+    assert app == {"data_owner": "10001:10001", "package_writable": []}
+    top = api.podman("top", api.name, "pid", "huser", "user").stdout.split("\n")[1:]
+    assert ["1", "10001", "app"] in [line.split() for line in top], "PID 1 runs as uid 10001"
     ours = {f"{name} {digest}" for name, digest in digests(project / "tests").items()}
     names = sorted({line.split()[0] for line in ours} - {"__init__.py"})
     image = json.loads(api.exec("python", "-", "root", PACKAGE, *names, user="0", stdin=PROBE))
     assert image["package"] == digests(project / "src" / PACKAGE), "not this project's package"
-    assert image["compilers"] == [] and image["pip_caches"] == []
+    assert image["compilers"] == [] and image["installer_caches"] == []
     assert not ours.intersection(image["tests"]), "the project's tests are in the image"
 
 
