@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,10 @@ LOCKS = TEMPLATE / "templates" / "locks"
 # The template's own tooling (pyproject.toml's dev group), installed by `make`.
 TOOLING = TEMPLATE / "requirements-dev.txt"
 REFRESH = "make lock (in the project template)"
+# The generated Dockerfile copies uv from its image at the release the tooling locks, the one the
+# image stage stands in for it.
+DOCKERFILE = TEMPLATE / "{{cookiecutter.project_slug}}" / "Dockerfile"
+UV_IMAGE = re.compile(r"(COPY --from=ghcr\.io/astral-sh/uv:)[^\s]+")
 # The questions whose answers change the dependencies, in the order lock names list them.
 LOCK_KEYS = ("auth", "database", "tasks")
 
@@ -55,6 +60,10 @@ def lock_tooling(python: str) -> None:
     command += ["--custom-compile-command", REFRESH, "--output-file", str(TOOLING)]
     subprocess.run(command, input="\n".join(group), text=True, cwd=TEMPLATE, check=True)
     print(f"locked the template's tooling into {TOOLING.name}")
+    uv = re.search(r"^uv==(\S+)", TOOLING.read_text(), re.M)
+    assert uv, "the template's tooling locks no uv"
+    DOCKERFILE.write_text(UV_IMAGE.sub(rf"\g<1>{uv[1]}", DOCKERFILE.read_text()))
+    print(f"the Dockerfile copies uv {uv[1]}")
 
 
 def main() -> int:

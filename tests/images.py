@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -39,8 +38,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.lock import DOCKERFILE, UV_IMAGE
 from tests.bakery import exclusive, run_once
-from tests.matrix import TEMPLATE
 from tests.test_deployment import dockerignored
 
 PODMAN_HINT = "apt-get install -y podman buildah runc debootstrap"
@@ -235,10 +234,9 @@ def ensure_base(podman: Podman, python_versions: list[str]) -> None:
 
 def uv_image() -> str:
     """The uv image the template's Dockerfile copies uv from."""
-    dockerfile = (TEMPLATE / "{{cookiecutter.project_slug}}" / "Dockerfile").read_text()
-    found = re.search(r"^COPY --from=(ghcr\.io/astral-sh/uv:\S+) ", dockerfile, re.M)
+    found = UV_IMAGE.search(DOCKERFILE.read_text())
     assert found, "the Dockerfile names no ghcr.io/astral-sh/uv image"
-    return found.group(1)
+    return found[0].removeprefix("COPY --from=")
 
 
 def write_uv_rootfs(tarball: Path) -> None:
@@ -249,7 +247,7 @@ def write_uv_rootfs(tarball: Path) -> None:
         [folder / "uv", "--version"], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()[1]
     wanted = uv_image().rsplit(":", 1)[1]
-    assert version == wanted, f"the Dockerfile has uv {wanted}; requirements-dev.txt {version}"
+    assert version == wanted, f"Dockerfile: uv {wanted}, requirements-dev.txt: {version}; make lock"
     with tarfile.open(tarball, mode="w") as tar:
         for name in ("uv", "uvx"):
             tar.add(folder / name, arcname=name)

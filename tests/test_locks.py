@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from scripts.lock import LOCKS, TOOLING, lock_answers, lock_name
+from scripts.lock import DOCKERFILE, LOCKS, TOOLING, UV_IMAGE, lock_answers, lock_name
 from tests.bakery import bake
 from tests.matrix import TEMPLATE, combination_id, combinations
 
@@ -81,3 +81,11 @@ def test_the_template_tooling_is_locked() -> None:
     assert_satisfies(TOOLING.read_text(), group)
     makefile = (TEMPLATE / "Makefile").read_text()
     assert "--require-hashes -r requirements-dev.txt" in makefile
+
+
+def test_the_dockerfile_copies_the_uv_the_tooling_locks() -> None:
+    """The generated Dockerfile's uv release is the template's locked uv, the one the image stage
+    stands in for it: `make lock` moves both."""
+    copied = UV_IMAGE.search(DOCKERFILE.read_text())
+    assert copied, "the Dockerfile copies no uv from ghcr.io/astral-sh/uv"
+    assert copied[0].rsplit(":", 1)[1] == pins(TOOLING.read_text())["uv"][0]
