@@ -33,7 +33,7 @@ REFRESH = "make lock (in the project template)"
 # The generated Dockerfile copies uv from its image at the release the tooling locks, the one the
 # image stage stands in for it.
 DOCKERFILE = TEMPLATE / "{{cookiecutter.project_slug}}" / "Dockerfile"
-UV_IMAGE = re.compile(r"(COPY --from=ghcr\.io/astral-sh/uv:)[^\s]+")
+UV_IMAGE = re.compile(r"(COPY --from=ghcr\.io/astral-sh/uv:)(\S+)")
 # The questions whose answers change the dependencies, in the order lock names list them.
 LOCK_KEYS = ("auth", "database", "tasks")
 
@@ -64,6 +64,13 @@ def lock_tooling(python: str) -> None:
     assert uv, "the template's tooling locks no uv"
     DOCKERFILE.write_text(UV_IMAGE.sub(rf"\g<1>{uv[1]}", DOCKERFILE.read_text()))
     print(f"the Dockerfile copies uv {uv[1]}")
+
+
+def dockerfile_uv() -> str:
+    """The uv release the generated Dockerfile copies."""
+    found = UV_IMAGE.search(DOCKERFILE.read_text())
+    assert found, "the Dockerfile copies no uv from ghcr.io/astral-sh/uv"
+    return found[2]
 
 
 def main() -> int:

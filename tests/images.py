@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.lock import DOCKERFILE, UV_IMAGE
+from scripts.lock import dockerfile_uv
 from tests.bakery import exclusive, run_once
 from tests.test_deployment import dockerignored
 
@@ -234,9 +234,7 @@ def ensure_base(podman: Podman, python_versions: list[str]) -> None:
 
 def uv_image() -> str:
     """The uv image the template's Dockerfile copies uv from."""
-    found = UV_IMAGE.search(DOCKERFILE.read_text())
-    assert found, "the Dockerfile names no ghcr.io/astral-sh/uv image"
-    return found[0].removeprefix("COPY --from=")
+    return f"ghcr.io/astral-sh/uv:{dockerfile_uv()}"
 
 
 def write_uv_rootfs(tarball: Path) -> None:
@@ -246,7 +244,7 @@ def write_uv_rootfs(tarball: Path) -> None:
     version = subprocess.run(
         [folder / "uv", "--version"], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()[1]
-    wanted = uv_image().rsplit(":", 1)[1]
+    wanted = dockerfile_uv()
     assert version == wanted, f"Dockerfile: uv {wanted}, requirements-dev.txt: {version}; make lock"
     with tarfile.open(tarball, mode="w") as tar:
         for name in ("uv", "uvx"):
