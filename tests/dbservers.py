@@ -353,12 +353,17 @@ def start_mariadb(base_dir: Path, *, binaries: MariaDBBinaries | None = None) ->
     try:
         socket_dir = _socket_dir(base_dir, owned, None)
         data_dir = base_dir / "mariadb-data"
+        # Its temporary tables go here rather than the machine's /tmp, where a bootstrap was seen
+        # to fail on deleting one of its own ("Error on delete of '/tmp/#sql-temptable-...'").
+        tmp_dir = base_dir / "mariadb-tmp"
+        tmp_dir.mkdir()
         # mariadbd refuses to run as root unless told to; --user is only allowed for root.
         as_root = ["--user=root"] if os.geteuid() == 0 else []
         # Options shared by the bootstrap and the server ("--no-defaults" must come first).
         common = [
             "--no-defaults",
             f"--datadir={data_dir}",
+            f"--tmpdir={tmp_dir}",
             *as_root,
             "--innodb-log-file-size=16M",
             "--skip-name-resolve",
