@@ -30,10 +30,10 @@ LOCKS = TEMPLATE / "templates" / "locks"
 # The template's own tooling (pyproject.toml's dev group), installed by `make`.
 TOOLING = TEMPLATE / "requirements-dev.txt"
 REFRESH = "make lock (in the project template)"
-# The generated Dockerfile copies uv from its image at the release the tooling locks, the one the
+# The generated Dockerfile mounts uv from its image at the release the tooling locks, the one the
 # image stage stands in for it.
 DOCKERFILE = TEMPLATE / "{{cookiecutter.project_slug}}" / "Dockerfile"
-UV_IMAGE = re.compile(r"(COPY --from=ghcr\.io/astral-sh/uv:)(\S+)")
+UV_IMAGE = re.compile(r"(--mount=from=ghcr\.io/astral-sh/uv:)([^\s,]+)")
 # The questions whose answers change the dependencies, in the order lock names list them.
 LOCK_KEYS = ("auth", "database", "tasks")
 
@@ -63,14 +63,14 @@ def lock_tooling(python: str) -> None:
     uv = re.search(r"^uv==(\S+)", TOOLING.read_text(), re.M)
     assert uv, "the template's tooling locks no uv"
     DOCKERFILE.write_text(UV_IMAGE.sub(rf"\g<1>{uv[1]}", DOCKERFILE.read_text()))
-    print(f"the Dockerfile copies uv {uv[1]}")
+    print(f"the Dockerfile mounts uv {uv[1]}")
 
 
 def dockerfile_uv() -> str:
-    """The uv release the generated Dockerfile copies."""
-    found = UV_IMAGE.search(DOCKERFILE.read_text())
-    assert found, "the Dockerfile copies no uv from ghcr.io/astral-sh/uv"
-    return found[2]
+    """The uv release the generated Dockerfile mounts, the same in every step."""
+    releases = {found[2] for found in UV_IMAGE.finditer(DOCKERFILE.read_text())}
+    assert len(releases) == 1, f"the Dockerfile mounts uv from ghcr.io/astral-sh/uv at {releases}"
+    return releases.pop()
 
 
 def main() -> int:

@@ -7,13 +7,12 @@ Dockerfile's stages, user, paths, entrypoint, healthcheck and drivers, not the r
 root filesystem is made once per machine (about two minutes) and cached as a tarball named by a
 hash of the recipe, so a changed recipe makes a new one.
 
-The build stage copies uv from `ghcr.io/astral-sh/uv:<version>`, a scratch image holding `/uv`
-and `/uvx`; its stand-in holds the template's own locked uv (requirements-dev.txt), which must be
-the version the Dockerfile names.
+The Dockerfile's RUN steps mount uv from `ghcr.io/astral-sh/uv:<version>`, a scratch image
+holding `/uv` and `/uvx`; its stand-in holds the template's own locked uv (requirements-dev.txt),
+which must be the version the Dockerfile names.
 
 The store lives in memory (/dev/shm) on a machine with room for it: a build writes its virtualenv
-three times (installed, copied into the runtime stage, committed as a layer), and three builds at
-once wait on a virtual disk. The image stage alone, 18 images, measured on one machine: 705
+twice (installed, committed as a layer), and three builds at once wait on a virtual disk. The image stage alone, 18 images, measured on one machine: 705
 worker-seconds with the store on disk, 571 in memory, peaking at 2.0 GB there.
 
 Every podman command gets the same store (`--root`, `--runroot`, overlay): podman's default
@@ -233,7 +232,7 @@ def ensure_base(podman: Podman, python_versions: list[str]) -> None:
 
 
 def uv_image() -> str:
-    """The uv image the template's Dockerfile copies uv from."""
+    """The uv image the template's Dockerfile mounts uv from."""
     return f"ghcr.io/astral-sh/uv:{dockerfile_uv()}"
 
 

@@ -83,7 +83,7 @@ def test_the_template_tooling_is_locked() -> None:
     assert "--require-hashes -r requirements-dev.txt" in makefile
 
 
-def test_the_dockerfile_copies_the_uv_the_tooling_locks() -> None:
+def test_the_dockerfile_mounts_the_uv_the_tooling_locks() -> None:
     """The generated Dockerfile's uv release is the template's locked uv, the one the image stage
     stands in for it: `make lock` moves both."""
     assert dockerfile_uv() == pins(TOOLING.read_text())["uv"][0]
