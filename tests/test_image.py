@@ -145,7 +145,8 @@ def check_contents(api: Container, project: Path) -> None:
 
 def start_worker(podman: Podman, tag: str, api: Container, name: str) -> None:
     """The image's other role: a worker container beside the API container, with its settings.
-    Started as soon as the API has migrated, it boots while the API's own checks run."""
+    Started with the API (it touches the database only for a job), it boots while the API
+    migrates and is checked."""
     args = ["run", "--detach", "--name", name, "--network", "host", *RUN_FLAGS]
     args += ["--log-driver", "k8s-file", "--entrypoint", "my-flask-api-worker"]
     args += ["--env-file", str(api.env_file)] if api.env_file else []
@@ -237,12 +238,12 @@ def test_image_builds_and_serves(
         if volume:
             podman("volume", "create", volume)
         first = Container(podman, tag, names[0], env, project / ".env", volume)
+        if combo["tasks"] == "celery":
+            start_worker(podman, tag, first, names[2])
         began = time.monotonic()
         first.start()
         image_figures["first start"] = f"{time.monotonic() - began:.1f} s"
         assert "Running upgrade" in first.logs(), "the entrypoint applies the migrations"
-        if combo["tasks"] == "celery":
-            start_worker(podman, tag, first, names[2])
         check_contents(first, project)
         # It serves on a free port, not 8000: passing, the healthcheck proves it reads PORT.
         health = podman("healthcheck", "run", first.name, check=False)
