@@ -12,8 +12,10 @@ holding `/uv` and `/uvx`; its stand-in holds the template's own locked uv (requi
 which must be the version the Dockerfile names.
 
 The store lives in memory (/dev/shm) on a machine with room for it: a build writes its virtualenv
-twice (installed, committed as a layer), and three builds at once wait on a virtual disk. The image stage alone, 18 images, measured on one machine: 705
-worker-seconds with the store on disk, 571 in memory, peaking at 2.0 GB there.
+twice (installed, committed as a layer), and three builds at once wait on a virtual disk. The
+image stage alone, 18 images, measured on one machine when the virtualenv was still copied
+between stages: 705 worker-seconds with the store on disk, 571 in memory, peaking at 2.0 GB
+there; 416 in memory since the copy is gone.
 
 Every podman command gets the same store (`--root`, `--runroot`, overlay): podman's default
 store here is vfs, and images built in one store are invisible from another. The flags for
