@@ -13,21 +13,21 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
-# Bake the defaults into build/, install the project in its own virtualenv from its hash-pinned
-# lock, create a demo user (auth=token is the default), print how to log in, and serve the API on
-# SQLite.
+# Bake the defaults into build/, install the project as its README's first command does (its own
+# `make install`: .venv from its hash-pinned lock), create a demo user (auth=token is the
+# default), print how to log in, and serve the API on SQLite (its `make serve`). VIRTUAL_ENV= keeps
+# an activated virtualenv of yours out of the project's commands.
 demo: $(VENV)/.installed
 	rm -rf $(DEMO)
 	$(PY) -m cookiecutter --no-input --output-dir build .
-	cd $(DEMO) && $(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
-	cd $(DEMO) && .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps .
+	$(MAKE) -C $(DEMO) install VIRTUAL_ENV=
 	cd $(DEMO) && .venv/bin/flask --app my_flask_api db upgrade
 	cd $(DEMO) && .venv/bin/flask --app my_flask_api users create demo \
 		--scope resources:read --scope resources:write --generate-password
 	@echo 'Log in, then call a protected route with the access token:'
 	@echo "  curl -s -X POST http://127.0.0.1:$(PORT)/api/auth/v1/login -H 'Content-Type: application/json' -d '{\"username\": \"demo\", \"password\": \"<the password above>\"}'"
 	@echo "  curl -s http://127.0.0.1:$(PORT)/api/resources/v1 -H 'Authorization: Bearer <access_token>'"
-	cd $(DEMO) && .venv/bin/my-flask-api --host 127.0.0.1 --port $(PORT)
+	$(MAKE) -C $(DEMO) serve VIRTUAL_ENV= SERVE_FLAGS='--host 127.0.0.1 --port $(PORT)'
 
 # The whole matrix: hooks, database servers, every combination baked, linted and tested.
 test: $(VENV)/.installed

@@ -158,8 +158,7 @@ def next_steps(answers: Mapping[str, Any]) -> str:
     lines = [
         f"Created {slug}. Next steps:",
         f"  cd {slug}",
-        "  python -m venv .venv && . .venv/bin/activate",
-        "  pip install -e '.[dev]'",
+        "  make install  # .venv from the hash-pinned lock, then the project (editable)",
     ]
     example = DATABASE_URL_EXAMPLES.get(answers["database"])
     if example:
@@ -170,7 +169,7 @@ def next_steps(answers: Mapping[str, Any]) -> str:
             f"  export TEST_DATABASE_URL='{example.format(database=database + '_test')}'",
         ]
     lines += [
-        f"  {slug}  # serves on http://127.0.0.1:8000",
+        "  make serve  # migrates, then serves on http://127.0.0.1:8000",
         "  make test  # `make` lists the other tasks: lint, typecheck, migrate...",
         "A SECRET_KEY was generated into .env; keep that file out of git.",
     ]

@@ -31,6 +31,7 @@ import yaml
 from tests.bakery import run_once
 from tests.matrix import TEMPLATE, combination_id, combinations, options
 from tests.projects import make
+from tests.readme import FENCED_SH, section
 
 COMBINATIONS = combinations()
 DOCKER = [combo for combo in COMBINATIONS if combo["docker"]]
@@ -68,7 +69,6 @@ KEPT_OUT_OF_IMAGE = (
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+x}, $NAME;
 # $$ is a literal dollar sign.
 INTERPOLATION = re.compile(r"\$(?:\$|\{(\w+)(:?[-?+][^}]*)?\}|(\w+))")
-FENCED_SH = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 # The tools the Makefile runs: CI calls its targets, never these directly.
 MAKEFILE_TOOLS = {"ruff", "mypy", "flask", "pytest", "python"}
 
@@ -147,13 +147,6 @@ def strings(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from strings(item)
-
-
-def section(markdown: str, title: str) -> str:
-    """The text under a level-2 heading, up to the next one; fails if the heading is missing."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", markdown, re.M | re.S)
-    assert match, f"the generated README has no '## {title}' section"
-    return match.group(1)
 
 
 def readme_jobs(project: Path) -> list[tuple[dict[str, str], list[str]]]:
@@ -280,6 +273,11 @@ def test_dockerfile(
     assert installs and "--mount=type=cache,target=/root/.cache/uv" in installs[0], (
         "the locked install shares uv's downloads between builds through a cache mount"
     )
+    # The install `make install` runs for the README and CI, with the runtime lock.
+    lock_step = next(
+        line for line in make(project, "--dry-run", "install").splitlines() if " -r " in line
+    )
+    assert {"--require-hashes", "--no-deps"} <= set(lock_step.split()), lock_step
     assert "--require-hashes" in installs[0] and "--no-deps" in installs[0]
     assert "--compile-bytecode" in installs[0]
     runtime = instructions[stages[-1] :]
@@ -462,7 +460,7 @@ def test_ci_checks_through_the_makefile(
         for line in block.splitlines()
     ]
     targets = make_targets(ci) | make_targets(readme)
-    assert {"lint", "typecheck", "migrate", "test"} <= targets
+    assert {"install", "lint", "typecheck", "migrate", "test"} <= targets
     for target in targets:  # make fails on a bad Makefile and an unknown target
         dry_run = make(project, "--dry-run", target)
         assert dry_run.strip() and "Nothing to be done" not in dry_run, f"make {target}: no recipe"

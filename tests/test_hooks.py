@@ -587,9 +587,8 @@ def test_next_steps_walk_from_cd_to_the_tests() -> None:
 
     steps = [
         "cd inventory-api",
-        "python -m venv .venv && . .venv/bin/activate",
-        "pip install -e '.[dev]'",
-        "inventory-api  # serves on http://127.0.0.1:8000",
+        "make install",
+        "make serve  # migrates, then serves on http://127.0.0.1:8000",
         "make test",
     ]
     positions = [text.index(step) for step in steps]
@@ -607,7 +606,7 @@ def test_next_steps_ask_for_database_urls_before_running(database: str, scheme: 
     database_url = text.index(f"export DATABASE_URL='{scheme}")
     test_database_url = text.index(f"export TEST_DATABASE_URL='{scheme}")
     assert "/inventory_api_test" in text
-    assert database_url < test_database_url < text.index("inventory-api  # serves")
+    assert database_url < test_database_url < text.index("make serve")
 
 
 def test_main_finishes_the_project_in_the_working_directory(

@@ -16,10 +16,10 @@ import pytest
 
 from hooks.post_gen_project import OPTION_PATHS, paths_to_remove
 from tests.bakery import bake, fingerprint, record_passed, replay, run_once, template_files
+from tests.containers import unclaimed_port
 from tests.matrix import combination_id, combinations, options
 from tests.projects import PYTHON, SUITE_TABLES, make, project_env, python_for, run, run_suite
-
-UV = str(Path(PYTHON).with_name("uv"))  # from the template's dev group
+from tests.readme import first_block, serve_block
 
 LINT_TABLES = ("project.dependencies", "project.optional-dependencies", "tool")
 
@@ -201,38 +201,55 @@ def test_fresh_install_passes_on_its_python(
     redis_url: str | None,
     outcomes: Path,
 ) -> None:
-    """On the Python it targets, installed from its own pyproject.toml, it passes suite and lint.
+    """The README's Run block, as written, installs with the pip that this Python's venv brings
+    and serves /healthz; in that .venv, activated, the project passes its suite and lint.
 
-    Its Makefile runs them in the activated virtualenv, with no PYTHON given. Its suite is the
-    matrix's for the same Makefile, src/, tests/ and suite tables (python_version changes none of
-    them), run on a stronger footing: test_generated_suite_passes reuses it.
+    The suite is the matrix's for the same Makefile, src/, tests/ and suite tables
+    (python_version changes none of them), run on a stronger footing: test_generated_suite_passes
+    reuses it.
     """
     version, database = combo["python_version"], combo["database"]
     interpreter = python_for(version)
     project = bake(cookies, combo)
+    # Before anything runs: serving on SQLite writes its database into src/instance.
+    key = "suite-" + fingerprint(project, pyproject_tables=SUITE_TABLES)
     url = database_url(database, f"venv_{database}")
-    venv = tmp_path / "venv"
-    # uv resolves the same pyproject.toml as pip, in seconds rather than a minute (the image
-    # stage proves pip, from the hashed lock).
-    run([UV, "venv", "--quiet", "--python", str(interpreter), str(venv)], tmp_path)
+    env = project_env(project, url, redis_url)
+    del env["PYTHONPATH"]  # the installed package only
+    env.pop("VIRTUAL_ENV", None)
+    # A machine whose python3 is this version, as it comes: a shim, so that venv records the
+    # interpreter's own home.
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "python3").write_text(f'#!/bin/sh\nexec "{interpreter}" "$@"\n')
+    (shims / "python3").chmod(0o755)
+    env["PATH"] = f"{shims}{os.pathsep}{env['PATH']}"
+    port = unclaimed_port()
+    block = first_block(project, "Run")
+    # On SQLite with no DATABASE_URL, as a new user would: the default file in the instance folder.
+    serving = {**env, "PORT": str(port)}
+    serve_block(
+        block, project, serving, f"http://127.0.0.1:{port}/healthz", tmp_path / "run.log", 600
+    )
+
+    venv = project / ".venv"
     python = str(venv / "bin" / "python")
     reported = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], tmp_path)
     assert reported.strip() == version
-    run([UV, "pip", "install", "--quiet", "--python", python, ".[dev]"], project)
-    env = project_env(project, url, redis_url)
-    del env["PYTHONPATH"]  # the installed package only
+    bundled = run([python, "-c", "import ensurepip; print(ensurepip.version())"], tmp_path)
+    assert run([python, "-m", "pip", "--version"], tmp_path).split()[1] == bundled.strip(), (
+        "the pip this Python's venv brings, not a newer one"
+    )
     # Activated, as `. .venv/bin/activate` does: the Makefile's `python` is the venv's.
     env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     assert shutil.which("python", path=env["PATH"]) == python
-    # As a new user would, with no DATABASE_URL on SQLite: the default file in the instance folder.
     make(project, "migrate", env=env)
-    key = "suite-" + fingerprint(project, pyproject_tables=SUITE_TABLES)
     run_suite(project, {**env, "APP_ENV": "development"}, python="python", migrate=False)
     record_passed(outcomes, key)
     make(project, "lint", "RUFF_FLAGS=--no-cache", env=env)
     if combo == FRESH_INSTALLS[0]:
-        # With only the declared dev extra installed: the stubs mypy --strict needs are in it.
-        # (The installs differ in their database driver, which the code never imports, and the
+        # With only the locked dev set installed: the stubs mypy --strict needs are in it. (The
+        # installs differ in their database driver, which the code never imports, and the
         # matrix's lint already checks each python_version as mypy's target.)
         make(project, "typecheck", f"MYPY_FLAGS=--cache-dir {tmp_path / 'mypy'}", env=env)
     make(project, "serve", "SERVE_FLAGS=-h", env=env)

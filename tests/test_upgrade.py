@@ -9,7 +9,6 @@ as their users would, committed, and upgraded to the second with real git, cruft
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,8 +23,8 @@ from cookiecutter.main import cookiecutter
 from tests.bakery import fingerprint, run_once
 from tests.matrix import TEMPLATE, combinations
 from tests.projects import PYTHON, SUITE_TABLES, project_env, run, run_suite
+from tests.releases import commit_all, git, upgrade_script
 
-GIT = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
 CRUFT = [PYTHON, "-m", "cruft"]
 TEMPLATE_CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 VERSION, SOURCE = TEMPLATE_CONTEXT["__template_version"], TEMPLATE_CONTEXT["__template_source"]
@@ -42,24 +41,11 @@ USERS_SECTION = "\n## Deploying\n\nSee docs/runbook.md.\n"
 RUNBOOK = "# Runbook\n\nRestart with systemctl restart api.\n"
 
 
-def git(*args: str, cwd: Path) -> str:
-    """Run git as the tests' own identity."""
-    return run([*GIT, *args], cwd).strip()
-
-
 def replace(path: Path, old: str, new: str) -> None:
     """Change one piece of text, failing if it is gone, so the fixture cannot drift silently."""
     text = path.read_text()
     assert old in text, f"{old!r} is no longer in {path}"
     path.write_text(text.replace(old, new, 1))
-
-
-def commit_all(repo: Path, message: str, tag: str | None = None) -> None:
-    """Commit every change in repo, and tag it if asked."""
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", message, cwd=repo)
-    if tag:
-        git("tag", tag, cwd=repo)
 
 
 @pytest.fixture(scope="session")
@@ -120,15 +106,6 @@ def edit_as_user(project: Path, overlapping: bool) -> None:
     (project / "docs").mkdir()
     (project / "docs" / "runbook.md").write_text(RUNBOOK)
     commit_all(project, "Our own changes")
-
-
-def upgrade_script(project: Path, template: Path, ref: str) -> subprocess.CompletedProcess[str]:
-    """Run the project's own upgrade command where git knows no identity."""
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    command = [PYTHON, "scripts/upgrade_template.py", "--template", str(template), "--ref", ref]
-    return subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def assert_upgraded(project: Path, secret: str) -> None:
