@@ -34,6 +34,8 @@ OPTION_PATHS: dict[str, dict[Any, tuple[str, ...]]] = {
             "src/{package_name}/auth/token",
             "src/{package_name}/migrations/versions/0003_create_users_and_refresh_tokens.py",
             "src/{package_name}/migrations/versions/0006_add_refresh_token_successor.py",
+            "src/{package_name}/migrations/versions/0008_add_user_email.py",
+            "tests/test_accounts.py",
             "src/{package_name}/client/credentials.py",
             "src/{package_name}/client/token.py",
             "tests/auth_token.py",

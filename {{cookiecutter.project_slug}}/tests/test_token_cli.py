@@ -74,7 +74,7 @@ def test_list_shows_users_state_and_scopes(runner: FlaskCliRunner, auth: AuthAct
     auth.create_user("bob", scopes=[], active=False)
     result = runner.invoke(args=["users", "list"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["alice\tactive\tresources:read", "bob\tdisabled\t"]
+    assert result.output.splitlines() == ["alice\tactive\tresources:read\t", "bob\tdisabled\t\t"]
 
 
 def test_disable_and_enable(runner: FlaskCliRunner, auth: AuthActions) -> None:
@@ -104,3 +104,32 @@ def test_purge_deletes_only_expired_refresh_tokens(
     assert result.output == "Deleted 2 expired refresh token(s).\n"
     with runner.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RefreshToken)) == 1
+
+
+def test_update_promotes_and_the_last_admin_stays(
+    runner: FlaskCliRunner, auth: AuthActions
+) -> None:
+    """Scopes and address change through the same rules as the API's; the last admin stays."""
+    auth.create_user("alice", scopes=[])
+    promoted = runner.invoke(
+        args=["users", "update", "alice", "--scope", "users:admin", "--email", "a@example.org"]
+    )
+    assert promoted.exit_code == 0, promoted.output
+    listed = runner.invoke(args=["users", "list"]).output
+    assert listed == "alice\tactive\tusers:admin\ta@example.org\n"
+    for args in (
+        ["disable", "alice"],
+        ["update", "alice", "--no-scopes"],
+        ["delete", "alice", "--yes"],
+    ):
+        refused = runner.invoke(args=["users", *args])
+        assert refused.exit_code == 1
+        assert refused.output == (
+            "Error: alice is the last active user with users:admin: give the scope to another"
+            " user first.\n"
+        )
+    bad = runner.invoke(args=["users", "update", "alice", "--email", "nope"])
+    assert (bad.exit_code, bad.output) == (1, "Error: Not an email address: 'nope'.\n")
+    auth.create_user("bob", scopes=["users:admin"])
+    assert runner.invoke(args=["users", "delete", "alice", "--yes"]).exit_code == 0
+    assert runner.invoke(args=["users", "list"]).output == "bob\tactive\tusers:admin\t\n"

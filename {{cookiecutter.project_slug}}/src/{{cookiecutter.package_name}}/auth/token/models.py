@@ -14,6 +14,10 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
+    # As written; email_key, its casefolded form, makes addresses unique whatever their case
+    # (accounts.set_email keeps both). Unset on both for a user without one.
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # Space-separated, as in an OAuth 2 "scope" parameter.
     scopes: Mapped[str] = mapped_column(String(1000), default="")

@@ -1,0 +1,161 @@
+"""What an account change does, decided in one place: `flask users ...` calls these.
+
+Each function checks its input, makes the change in one transaction and commits it, and ends the
+sessions that the change must end. A refusal is an AccountError naming the field. Two rules span
+rows and hold under concurrent writers: names and addresses are unique (the database's unique
+constraints decide, not a read before the write), and an active admin (scope users:admin) always
+remains (the admins' rows are locked while it is checked).
+"""
+
+import re
+from collections.abc import Iterable
+from types import EllipsisType
+
+from marshmallow import ValidationError
+from marshmallow.validate import Email
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import db
+from .models import RefreshToken, User
+from .passwords import check_new_password, hash_password
+from .tokens import forget_checked, revoke_user
+
+# The scope that lets a user manage the other users.
+ADMIN_SCOPE = "users:admin"
+USERNAME = re.compile(r"[A-Za-z0-9._@+-]{1,150}")
+USERNAME_RULE = "A username is 1 to 150 letters, digits and . _ @ + - characters."
+# An OAuth 2 scope token (RFC 6749, section 3.3): printable ASCII but space, " and \.
+SCOPE = re.compile(r"[!#-\[\]-~]+")
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path, less its angle brackets
+_EMAIL = Email(error="not an email address")
+
+
+class AccountError(Exception):
+    """A change refused: which field, and why, in words a caller can act on. A conflict is a
+    refusal of the current state (a taken name, the last admin), not of the input's form."""
+
+    def __init__(self, field: str, message: str, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.conflict = conflict
+
+
+def find_user(username: str) -> User | None:
+    """The user of that name, or None."""
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def create_user(
+    username: str, password: str, scopes: Iterable[str] = (), email: str | None = None
+) -> User:
+    """Create an active user who logs in with this password."""
+    if not USERNAME.fullmatch(username):
+        raise AccountError("username", USERNAME_RULE)
+    granted = checked_scopes(scopes)
+    if problem := check_new_password(password):
+        raise AccountError("password", problem)
+    user = User(username=username, password_hash=hash_password(password), scopes=granted)
+    set_email(user, email)
+    db.session.add(user)
+    commit_unique(user)
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    email: str | None | EllipsisType = ...,
+    scopes: Iterable[str] | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a user's address, scopes or state; what is not given stays. Disabling ends every
+    session at once; losing the last active admin is refused."""
+    # Unflushed until the commit: keep_an_admin reads the state stored before the change.
+    with db.session.no_autoflush:
+        if scopes is not None:
+            user.scopes = checked_scopes(scopes)
+        if not isinstance(email, EllipsisType):
+            set_email(user, email)
+        if active is not None:
+            user.active = active
+        if not (user.active and ADMIN_SCOPE in user.scope_set):
+            keep_an_admin(user, "scopes" if user.active else "active")
+        if not user.active:
+            revoke_user(user)
+    commit_unique(user)
+    return user
+
+
+def delete_user(user: User) -> None:
+    """Delete a user and every refresh token of theirs; never the last active admin. (Their
+    rows go by name, not by the foreign key's cascade, which SQLite applies only when asked.)"""
+    keep_an_admin(user, "username")
+    forget_checked()
+    db.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
+    db.session.delete(user)
+    db.session.commit()
+
+
+def checked_scopes(scopes: Iterable[str]) -> str:
+    """The scopes as stored: sorted, space-separated, each an OAuth 2 scope token."""
+    chosen = sorted(set(scopes))
+    if bad := [scope for scope in chosen if not SCOPE.fullmatch(scope)]:
+        raise AccountError("scopes", f"Not a scope: {bad[0]!r} (no spaces, quotes or backslashes).")
+    return " ".join(chosen)
+
+
+def set_email(user: User, email: str | None) -> None:
+    """Give the user an address, kept as written and unique whatever its case; None removes it."""
+    if email is None:
+        user.email = user.email_key = None
+        return
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise AccountError("email", f"An email address is at most {EMAIL_MAX_LENGTH} characters.")
+    try:
+        _EMAIL(email)
+    except ValidationError:
+        raise AccountError("email", f"Not an email address: {email!r}.") from None
+    user.email, user.email_key = email, email.casefold()
+
+
+def keep_an_admin(leaving: User, field: str) -> None:
+    """Refuse a change that would leave no active admin (the caller has applied it to the
+    session, unflushed). The rows that decide are read and locked in one statement, in id order,
+    so two admins demoted at once cannot each see the other still standing: the one that waited
+    reads the other's committed change."""
+    rows = (
+        select(User.id, User.active, User.scopes)
+        .where(User.active | (User.id == leaving.id))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    with db.session.no_autoflush:
+        if db.session.get_bind().dialect.name == "sqlite":
+            # SQLite ignores FOR UPDATE, and its driver begins a transaction at the first write:
+            # a write first takes the database's one write lock, so a second writer waits here.
+            touch = update(User).where(User.id == leaving.id).values(active=User.active)
+            db.session.execute(touch.execution_options(synchronize_session=False))
+        stored = db.session.execute(rows).all()
+    admins = {row.id for row in stored if row.active and ADMIN_SCOPE in row.scopes.split()}
+    if leaving.id in admins and not admins - {leaving.id}:
+        message = (
+            f"{leaving.username} is the last active user with {ADMIN_SCOPE}: give the scope to"
+            " another user first."
+        )
+        db.session.rollback()
+        raise AccountError(field, message, conflict=True)
+
+
+def commit_unique(user: User) -> None:
+    """Commit; a name or address that another user holds is refused, as the database decides.
+    (Names never change: an existing user's conflict is its address.)"""
+    existing, username = user.id is not None, user.username
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        taken = db.session.scalar(select(User.id).where(User.username == username))
+        field = "username" if taken is not None and not existing else "email"
+        raise AccountError(field, f"That {field} is taken.", conflict=True) from None
