@@ -28,7 +28,7 @@ USERNAME_RULE = "A username is 1 to 150 letters, digits and . _ @ + - characters
 # An OAuth 2 scope token (RFC 6749, section 3.3): printable ASCII but space, " and \.
 SCOPE = re.compile(r"[!#-\[\]-~]+")
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path, less its angle brackets
-_EMAIL = Email(error="not an email address")
+_EMAIL = Email()  # marshmallow's check; set_email words the refusal
 
 
 class AccountError(Exception):

@@ -17,13 +17,6 @@ from .tokens import purge_expired
 users = AppGroup("users", help="Manage the users who can log in.")
 tokens = AppGroup("tokens", help="Manage the stored refresh tokens.")
 
-SCOPE_OPTION = click.option(
-    "--scope",
-    "scopes",
-    multiple=True,
-    help="A scope the user is granted, e.g. resources:read or users:admin; repeat for more.",
-)
-
 
 def find_user(username: str) -> User:
     if (user := accounts.find_user(username)) is None:
@@ -52,7 +45,12 @@ def refused(error: accounts.AccountError) -> click.ClickException:
 
 @users.command("create")
 @click.argument("username")
-@SCOPE_OPTION
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="A scope the user is granted, e.g. resources:read or users:admin; repeat for more.",
+)
 @click.option("--email", help="The user's email address.")
 @click.option(
     "--password-stdin", "from_stdin", is_flag=True, help="Read the password from standard input."
