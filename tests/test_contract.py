@@ -42,19 +42,20 @@ PAIRS = [
 EXAMPLES = "10"  # per operation and phase: the run stays around 15 s per project
 SERVE_TIMEOUT = 60
 
-# Logout revokes the token it is sent with: it gets a login of its own, so the run's token
-# stays valid for every other operation.
+# Logout revokes the session of the token it is sent with, and DELETE /sessions/{session_id}
+# the session it names (an id the run's own GET /sessions listed): both are sent as a second
+# user, logged in afresh each time, so the run's token stays valid for every other operation.
 HOOKS = """
 import os
 
 import requests
 import schemathesis
 
-LOGOUT = "/api/auth/v1/logout"
+ENDS_A_SESSION = {"/api/auth/v1/logout", "/api/auth/v1/sessions/{session_id}"}
 
 
 def fresh_login() -> str:
-    credentials = {"username": os.environ["API_USER"], "password": os.environ["API_PASSWORD"]}
+    credentials = {"username": os.environ["API_USER_2"], "password": os.environ["API_PASSWORD"]}
     response = requests.post(os.environ["API_URL"] + "/api/auth/v1/login", json=credentials)
     response.raise_for_status()
     return response.json()["access_token"]
@@ -66,7 +67,7 @@ class Bearer:
         return os.environ["API_TOKEN"]
 
     def set(self, case, data, context):
-        if case.path == LOGOUT:
+        if case.path in ENDS_A_SESSION:
             data = fresh_login()
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 """
@@ -186,24 +187,26 @@ def auth_for(
         yield {}
     elif auth == "token":
         env["API_USER"], env["API_PASSWORD"] = "schemathesis", "Contract-test-pass-7"
+        env["API_USER_2"] = "schemathesis-2"
         # Every login the fuzzer sends checks an argon2 hash: the generated suite's cheap cost
         # (what this run checks is the contract, not the hashing's strength).
         env.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="64")
         flask = [PYTHON, "-m", "flask", "--app", "my_flask_api"]
         run([*flask, "db", "upgrade"], project, env)
-        create = [*flask, "users", "create", env["API_USER"], "--password-stdin"]
-        create += ["--scope", "resources:read", "--scope", "resources:write"]
-        result = subprocess.run(
-            create,
-            cwd=project,
-            env=env,
-            input=env["API_PASSWORD"] + "\n",
-            text=True,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+        for user in (env["API_USER"], env["API_USER_2"]):
+            create = [*flask, "users", "create", user, "--password-stdin"]
+            create += ["--scope", "resources:read", "--scope", "resources:write"]
+            result = subprocess.run(
+                create,
+                cwd=project,
+                env=env,
+                input=env["API_PASSWORD"] + "\n",
+                text=True,
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
         yield {}
     else:
         provider = load_oidc_provider(project)

@@ -23,6 +23,7 @@ def test_login_keeps_the_tokens_in_a_private_file(client_cli: ClientCLI) -> None
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {
         "username": "alice",
+        "email": None,
         "scopes": ["resources:read", "resources:write"],
     }
     tokens = stored(client_cli)

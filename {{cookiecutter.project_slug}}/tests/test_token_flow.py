@@ -67,6 +67,7 @@ def test_me_shows_the_user_and_sorted_scopes(client: FlaskClient, auth: AuthActi
     assert response.status_code == 200
     assert response.get_json() == {
         "username": "alice",
+        "email": None,
         "scopes": ["resources:read", "resources:write"],
     }
 

@@ -27,6 +27,11 @@ def text(max_length: int, *, min_length: int = 0) -> list[validate.Validator]:
     ]
 
 
+def whole(pattern: str, error: str) -> validate.Regexp:
+    """The whole value matches pattern, in every regex dialect (Python's and ECMA's)."""
+    return validate.Regexp(rf"^(?:{pattern}){_END}", error=error)
+
+
 def line(max_length: int, *, min_length: int = 1) -> list[validate.Validator]:
     """One line of printable text without leading or trailing whitespace."""
     return [

@@ -14,7 +14,8 @@ form (`page=N`) stays for UIs that jump to a page, up to PAGE_MAX: past that a c
 notice.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ import marshmallow as ma
 from flask import current_app, request
 from itsdangerous import BadData
 from marshmallow import validate
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from ..extensions import db
 from .keyset import Column, Order, keyset_form, signer
@@ -72,17 +73,33 @@ def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
     return ma.Schema.from_dict(fields, name=item.__name__.replace("Schema", "PageSchema"))
 
 
+@dataclass(frozen=True)
+class Filter:
+    """A query argument that narrows a list: its field, and the condition a value makes."""
+
+    field: ma.fields.Field[Any]
+    where: Callable[[Any], ColumnElement[bool]]
+
+
 class Listing:
     """A query listed one page at a time, in one of the orders it declares by keyword:
     `Listing(select(Resource), created_at=(Resource.created_at, Resource.id))` lists by
     created_at, the id breaking ties; `sort=created_at` (the first order, the default) or
-    `sort=-created_at` (descending). `args` is the schema of its query arguments.
+    `sort=-created_at` (descending). `args` is the schema of its query arguments, with the
+    `filters` it declares (`active=Filter(Boolean(), lambda v: User.active == v)`).
 
     Its statements are built once, so each request only binds its page's values and SQLAlchemy
-    reuses the compiled SQL.
+    reuses the compiled SQL (a filter's condition compiles the same for every value).
     """
 
-    def __init__(self, query: Select[Any], **orders: Sequence[Column]) -> None:
+    def __init__(
+        self,
+        query: Select[Any],
+        *,
+        filters: Mapping[str, Filter] | None = None,
+        **orders: Sequence[Column],
+    ) -> None:
+        self.filters = dict(filters or {})
         self.orders = {
             prefix + name: Order(prefix + name, columns, descending=bool(prefix))
             for name, columns in orders.items()
@@ -98,7 +115,7 @@ class Listing:
         self._skip = {
             name: statement.offset(bindparam("skip")) for name, statement in self._first.items()
         }
-        self._count = select(func.count()).select_from(query.order_by(None).subquery())
+        self._query = query
         self.args = page_args_schema(self)
 
     @staticmethod
@@ -119,14 +136,16 @@ class Listing:
             params["skip"] = (args["page"] - 1) * size
         else:
             statement = self._first[order.name]
-        rows = db.session.scalars(statement, params).all()
+        conditions = [f.where(args[name]) for name, f in self.filters.items() if name in args]
+        rows = db.session.scalars(statement.where(*conditions), params).all()
         items = rows[:size]
         cursor = self.cursor(order, items[-1]) if len(rows) > size else None
         page = Page(items=items, page_size=size, next=cursor)
         if "page" in args:
             page["page"] = args["page"]
         if args["count"]:
-            page["total"] = db.session.scalar(self._count) or 0
+            counted = self._query.where(*conditions).order_by(None).subquery()
+            page["total"] = db.session.scalar(select(func.count()).select_from(counted)) or 0
         return page, ({"Link": _link(cursor)} if cursor else {})
 
     def cursor(self, order: Order, row: Any) -> str:
@@ -154,7 +173,8 @@ def _link(cursor: str) -> str:
 
 
 def page_args_schema(listing: Listing) -> ma.Schema:
-    """The query arguments of a listing: where to start, how many, in which order, counted?"""
+    """The query arguments of a listing: where to start, how many, in which order, counted,
+    and its filters."""
 
     class PageArgsSchema(ma.Schema):
         cursor = ma.fields.String(
@@ -203,4 +223,7 @@ def page_args_schema(listing: Listing) -> ma.Schema:
             data.setdefault("sort", listing.default)
             return data
 
-    return PageArgsSchema()
+    if not listing.filters:
+        return PageArgsSchema()
+    fields = {name: f.field for name, f in listing.filters.items()}
+    return PageArgsSchema.from_dict(fields, name="PageArgsSchema")()

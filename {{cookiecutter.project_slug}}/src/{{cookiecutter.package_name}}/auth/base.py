@@ -16,6 +16,8 @@ class Identity:
     subject: str
     name: str
     scopes: frozenset[str]
+    # The login the credential descends from, where the backend keeps logins (a refresh family).
+    session: str | None = None
 
 
 def _challenge(error: str | None, **extra: str) -> WWWAuthenticate:

@@ -1,18 +1,21 @@
 """auth = token: local users log in with a password for JWT access and refresh tokens.
 
 flask-jwt-extended makes and checks the tokens (tokens.py), argon2 hashes the passwords
-(passwords.py), Flask-Limiter slows password guessing (routes.py), and `flask users` /
-`flask tokens` manage both (cli.py).
+(passwords.py), Flask-Limiter slows password guessing (routes.py), and accounts.py decides what
+an account change does, for the users API (api/users), your own account's routes (api/account)
+and `flask users` / `flask tokens` (cli.py).
 """
 
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response
 from flask_limiter import RateLimitExceeded
 
+from ...errors import problem
 from ..base import DocsLogin
 from ..cache import TokenCache
 from . import cli, routes
+from .accounts import AccountError
 from .settings import SETTINGS, configure_jwt
 from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
 
@@ -50,5 +53,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     routes.limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, routes.too_many_requests)
+    app.register_error_handler(AccountError, refused)
     app.cli.add_command(cli.users)
     app.cli.add_command(cli.tokens)
+
+
+def refused(error: AccountError) -> Response:
+    """An account change refused: 409 for a conflict with the current state, else 422 naming
+    the field, as a refused body is."""
+    if error.conflict:
+        return problem(409, error.message, errors={"json": {error.field: [error.message]}})
+    return problem(422, error.message, errors={"json": {error.field: [error.message]}})

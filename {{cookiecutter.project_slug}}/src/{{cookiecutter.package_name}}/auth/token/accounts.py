@@ -1,7 +1,8 @@
-"""What an account change does, decided in one place: `flask users ...` calls these.
+"""What an account change does, decided in one place: the routes and `flask users ...` call these.
 
-Each function checks its input, makes the change in one transaction and commits it, and ends the
-sessions that the change must end. A refusal is an AccountError naming the field. Two rules span
+Each function checks its input, makes the change in one transaction and commits it, ends the
+sessions that the change must end and records the security event (`actor`: the user who acts,
+None for the server's CLI). A refusal is an AccountError naming the field. Two rules span
 rows and hold under concurrent writers: names and addresses are unique (the database's unique
 constraints decide, not a read before the write), and an active admin (scope users:admin) always
 remains (the admins' rows are locked while it is checked).
@@ -17,9 +18,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
+from . import events
 from .models import RefreshToken, User
-from .passwords import check_new_password, hash_password
-from .tokens import forget_checked, revoke_user
+from .passwords import check_new_password, hash_password, verify_password
+from .tokens import end_sessions, forget_checked
 
 # The scope that lets a user manage the other users.
 ADMIN_SCOPE = "users:admin"
@@ -48,18 +50,23 @@ def find_user(username: str) -> User | None:
 
 
 def create_user(
-    username: str, password: str, scopes: Iterable[str] = (), email: str | None = None
+    username: str,
+    password: str,
+    scopes: Iterable[str] = (),
+    email: str | None = None,
+    actor: User | None = None,
 ) -> User:
     """Create an active user who logs in with this password."""
     if not USERNAME.fullmatch(username):
         raise AccountError("username", USERNAME_RULE)
-    granted = checked_scopes(scopes)
+    granted = checked_scopes(scopes, actor)
     if problem := check_new_password(password):
         raise AccountError("password", problem)
     user = User(username=username, password_hash=hash_password(password), scopes=granted)
     set_email(user, email)
     db.session.add(user)
     commit_unique(user)
+    events.record(events.USER_CREATED, user, actor)
     return user
 
 
@@ -69,13 +76,15 @@ def update_user(
     email: str | None | EllipsisType = ...,
     scopes: Iterable[str] | None = None,
     active: bool | None = None,
+    actor: User | None = None,
 ) -> User:
     """Change a user's address, scopes or state; what is not given stays. Disabling ends every
     session at once; losing the last active admin is refused."""
+    was_active = user.active
     # Unflushed until the commit: keep_an_admin reads the state stored before the change.
     with db.session.no_autoflush:
         if scopes is not None:
-            user.scopes = checked_scopes(scopes)
+            user.scopes = checked_scopes(scopes, actor, held=user.scope_set)
         if not isinstance(email, EllipsisType):
             set_email(user, email)
         if active is not None:
@@ -83,26 +92,73 @@ def update_user(
         if not (user.active and ADMIN_SCOPE in user.scope_set):
             keep_an_admin(user, "scopes" if user.active else "active")
         if not user.active:
-            revoke_user(user)
+            end_sessions(user)
     commit_unique(user)
+    if scopes is not None:
+        forget_checked()  # a token keeps only the scopes its user still has
+    if was_active != user.active:
+        events.record(events.USER_ENABLED if user.active else events.USER_DISABLED, user, actor)
+    if scopes is not None or not isinstance(email, EllipsisType):
+        events.record(events.USER_CHANGED, user, actor)
     return user
 
 
-def delete_user(user: User) -> None:
+def delete_user(user: User, actor: User | None = None) -> None:
     """Delete a user and every refresh token of theirs; never the last active admin. (Their
     rows go by name, not by the foreign key's cascade, which SQLite applies only when asked.)"""
     keep_an_admin(user, "username")
     forget_checked()
-    db.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
+    user_id = user.id
+    db.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user_id))
     db.session.delete(user)
     db.session.commit()
+    events.record(events.USER_DELETED, user_id, actor)
 
 
-def checked_scopes(scopes: Iterable[str]) -> str:
-    """The scopes as stored: sorted, space-separated, each an OAuth 2 scope token."""
+def delete_own_account(user: User, password: str) -> None:
+    """A user deletes their own account, proving it with their password."""
+    check_password(user, password, "password")
+    delete_user(user, actor=user)
+
+
+def change_password(user: User, current: str, new: str, keep_session: str | None) -> None:
+    """Set a new password (the current one proves it is the user) and end every session of the
+    user but the one that asked (keep_session, a refresh family)."""
+    check_password(user, current, "current_password")
+    if problem := check_new_password(new):
+        raise AccountError("new_password", problem)
+    user.password_hash = hash_password(new)
+    end_sessions(user, keep=keep_session)
+    db.session.commit()
+    events.record(events.PASSWORD_CHANGED, user, user)
+
+
+def end_user_sessions(user: User, keep: str | None = None, only: str | None = None) -> int:
+    """Log the user out of one session (only), or of every session but keep; how many ended."""
+    ended = end_sessions(user, keep=keep, only=only)
+    db.session.commit()
+    if ended:
+        events.record(events.SESSIONS_REVOKED, user, user)
+    return ended
+
+
+def check_password(user: User, password: str, field: str) -> None:
+    """Refuse, naming field, a password that is not the user's."""
+    if not verify_password(user.password_hash, password):
+        raise AccountError(field, "The password is wrong.")
+
+
+def checked_scopes(
+    scopes: Iterable[str], actor: User | None = None, held: frozenset[str] = frozenset()
+) -> str:
+    """The scopes as stored: sorted, space-separated, each an OAuth 2 scope token. A user may
+    grant only scopes they hold (the server's CLI, any); those already held may stay."""
     chosen = sorted(set(scopes))
     if bad := [scope for scope in chosen if not SCOPE.fullmatch(scope)]:
         raise AccountError("scopes", f"Not a scope: {bad[0]!r} (no spaces, quotes or backslashes).")
+    if actor is not None and (ungranted := set(chosen) - actor.scope_set - held):
+        names = ", ".join(sorted(ungranted))
+        raise AccountError("scopes", f"You cannot grant scopes you do not hold: {names}.")
     return " ".join(chosen)
 
 

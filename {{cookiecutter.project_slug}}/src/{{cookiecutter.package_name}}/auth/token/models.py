@@ -23,6 +23,10 @@ class User(Base):
     scopes: Mapped[str] = mapped_column(String(1000), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # As a resource's: of two writers that read the same version, only the first succeeds.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def scope_set(self) -> frozenset[str]:
@@ -52,5 +56,7 @@ class RefreshToken(Base):
     # The jti of the token its rotation issued; no foreign key, as purge deletes in any order.
     successor_jti: Mapped[str | None] = mapped_column(String(36))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The User-Agent of the login or refresh that issued it: how a user tells sessions apart.
+    user_agent: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship()

@@ -1,8 +1,7 @@
-"""Auth API, version 1: log in, refresh, log out, and who am I."""
+"""Auth API, version 1: log in, refresh, log out (your own account: account.py)."""
 
 import math
 import time
-from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app, request
@@ -19,19 +18,21 @@ from ...middleware import accepts_form
 from ...openapi import Blueprint
 from ...validation import line, text
 from ..base import unauthorized
+from . import events
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
 from .tokens import (
     FAMILY_CLAIM,
     SCHEME_NAME,
     TokenPair,
-    authenticate,
     issue_tokens,
     revoke_family,
     rotate,
 )
 
 BLUEPRINT = "auth_v1"
+# The routes of one's own account (account.py) that ask for the password again.
+ACCOUNT_BLUEPRINT = "account_v1"
 blp = Blueprint(
     BLUEPRINT,
     __name__,
@@ -50,8 +51,8 @@ BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
 
 @limiter.request_filter
 def _unlimited() -> bool:
-    """Only this blueprint's routes have limits: the others skip the limiter's work."""
-    return request.blueprint != BLUEPRINT
+    """Only the routes that take a password have limits: the others skip the limiter's work."""
+    return request.blueprint not in {BLUEPRINT, ACCOUNT_BLUEPRINT}
 
 
 class LoginSchema(ma.Schema):
@@ -92,11 +93,6 @@ class AccessTokenSchema(ma.Schema):
     token_type = ma.fields.String(required=True, metadata={"description": "Always Bearer"})
     expires_in = ma.fields.Integer(required=True)
     scope = ma.fields.String(required=True, metadata={"description": "The scopes granted"})
-
-
-class MeSchema(ma.Schema):
-    username = ma.fields.String(required=True)
-    scopes = ma.fields.List(ma.fields.String(), required=True)
 
 
 def login_rate_limit() -> str:
@@ -161,11 +157,13 @@ def log_in(username: str, password: str, scopes: frozenset[str] | None = None) -
     password_hash = user.password_hash if user else None
     verified = verify_password(password_hash, password)
     if not verified or user is None or not user.active:
+        events.record(events.LOGIN_FAILED, user)
         raise unauthorized("Wrong username or password.", error=None)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     tokens = issue_tokens(user, scopes=None if scopes is None else scopes & user.scope_set)
     db.session.commit()
+    events.record(events.LOGIN_SUCCEEDED, user, user)
     return tokens
 
 
@@ -190,14 +188,3 @@ class Logout(MethodView):
         verify_jwt_in_request()
         revoke_family(get_jwt()[FAMILY_CLAIM])
         db.session.commit()
-
-
-@blp.route("/me")
-class Me(MethodView):
-    @blp.doc(security=BEARER)
-    @blp.response(200, MeSchema)
-    @blp.problems(401, 503)
-    def get(self) -> dict[str, Any]:
-        """Show whom the access token belongs to and the scopes it grants."""
-        identity = authenticate()
-        return {"username": identity.subject, "scopes": sorted(identity.scopes)}

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4, uuid5
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, has_request_context, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -83,6 +83,7 @@ def issue_tokens(
         scope=" ".join(sorted(granted)),
         created_at=now,
         expires_at=now + timedelta(seconds=int(lifetime.total_seconds())),
+        user_agent=(request.user_agent.string[:255] or None) if has_request_context() else None,
     )
     db.session.add(token)
     return sign(token)
@@ -163,14 +164,20 @@ def revoke_family(family: str) -> None:
     )
 
 
-def revoke_user(user: User) -> None:
-    """Revoke every token of every login of a user (the caller commits)."""
+def end_sessions(user: User, keep: str | None = None, only: str | None = None) -> int:
+    """Revoke every token of every login (family) of a user but keep, or of the one login only;
+    return how many tokens (the caller commits)."""
     forget_checked()
-    db.session.execute(
+    revoke = (
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    if keep is not None:
+        revoke = revoke.where(RefreshToken.family != keep)
+    if only is not None:
+        revoke = revoke.where(RefreshToken.family == only)
+    return cast(CursorResult[Any], db.session.execute(revoke)).rowcount
 
 
 def forget_checked() -> None:
@@ -200,7 +207,12 @@ def authenticate() -> Identity:
     user: User = get_current_user()
     claims = get_jwt()
     granted = frozenset(str(claims.get(SCOPE_CLAIM, "")).split())
-    identity = Identity(subject=user.username, name=user.username, scopes=granted & user.scope_set)
+    identity = Identity(
+        subject=user.username,
+        name=user.username,
+        scopes=granted & user.scope_set,
+        session=claims[FAMILY_CLAIM],
+    )
     checked.put(key, identity, claims["exp"])
     return identity
 
