@@ -31,6 +31,8 @@ PAIRS = [
     # Every request sampled (the SDK's default, parentbased_always_on), exported over OTLP/HTTP.
     ("traced list vs untraced", "traced list", "unprotected list", 0.90),
     ("token-protected vs unprotected", "token list", "unprotected list", 0.92),
+    # A personal access token goes through the same cache of checked tokens as an access token.
+    ("personal access token vs unprotected", "token PAT list", "unprotected list", 0.92),
     (
         "oidc introspection (cached) vs unprotected",
         "oidc introspection list",
@@ -90,6 +92,15 @@ def token_login(server: Server, project: Path) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return str(json.load(response)["access_token"])
+
+
+def personal_token(server: Server, access_token: str) -> str:
+    """A personal access token with the bench scopes, made with the login's access token."""
+    body = json.dumps({"name": "bench", "scopes": list(SCOPES)}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {access_token}"}
+    request = urllib.request.Request(server.url + "/api/auth/v1/tokens", body, headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(json.load(response)["token"])
 
 
 def sqlite(work: Path, name: str) -> str:
@@ -197,6 +208,8 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
             ]:
                 headers = {"Authorization": f"Bearer {bearer[server]}"} if server in bearer else {}
                 endpoints[label] = (url, headers)
+            pat = personal_token(servers["token"], bearer["token"])
+            endpoints["token PAT list"] = (urls["token"] + LIST, {"Authorization": f"Bearer {pat}"})
             medians = alternate(endpoints, [(a, b) for _t, a, b, _r in PAIRS], seconds, rounds)
     finally:
         spans.stop()

@@ -14,11 +14,13 @@ def settings(served_auth: ServedTokens) -> dict[str, Any]:
 
 
 def log_in(page: "Page", base: str, served_auth: ServedTokens) -> None:
-    """In /docs' Authorize dialog: alice's username and password (OAuth 2's password flow)."""
+    """In /docs' Authorize dialog: alice's username and password (OAuth 2's password flow; the
+    dialog's other form takes a personal access token, test_docs_pat.py)."""
     page.get_by_role("button", name="Authorize").first.click()
     dialog = page.locator(".modal-ux")
-    dialog.locator("#oauth_username").fill("alice")
-    dialog.locator("#oauth_password").fill(PASSWORD)
-    dialog.get_by_role("button", name="Authorize").click()
-    dialog.get_by_role("button", name="Logout").wait_for()
-    dialog.get_by_role("button", name="Close").click()
+    form = dialog.locator(".auth-container").filter(has_text="bearerAuth")
+    form.locator("#oauth_username").fill("alice")
+    form.locator("#oauth_password").fill(PASSWORD)
+    form.get_by_role("button", name="Authorize").click()
+    form.get_by_role("button", name="Logout").wait_for()
+    dialog.get_by_role("button", name="Close").first.click()

@@ -1,5 +1,5 @@
-"""The privilege matrix of the account routes: the users API and your own account, for every
-kind of caller, with the status each gets."""
+"""The privilege matrix of the account routes: the users API, your own account and your
+personal access tokens, for every kind of caller, with the status each gets."""
 
 from collections.abc import Callable
 from typing import Any
@@ -12,25 +12,46 @@ from {{ cookiecutter.package_name }}.auth.token import accounts
 from {{ cookiecutter.package_name }}.auth.token.accounts import ADMIN_SCOPE
 from {{ cookiecutter.package_name }}.extensions import db
 
-from auth_token import AuthActions
+from auth_token import AuthActions, bearer
 
 READ, WRITE = "resources:read", "resources:write"
 USERS = "/api/users/v1"
 AUTH = "/api/auth/v1"
 
-# Callers: (username, scopes, active), or None for no token at all.
-CALLERS: dict[str, tuple[str, tuple[str, ...], bool] | None] = {
+# Callers: (username, the user's scopes, kind), or None for no token at all. A caller of kind
+# "pat" or "revoked-pat" sends a personal access token of its user's with PAT_SCOPES.
+ALL = (ADMIN_SCOPE, READ, WRITE)
+CALLERS: dict[str, tuple[str, tuple[str, ...], str] | None] = {
     "anonymous": None,
-    "reader": ("rita", (READ,), True),
-    "writer": ("will", (READ, WRITE), True),
-    "admin": ("ada", (ADMIN_SCOPE, READ, WRITE), True),
-    "disabled-admin": ("dora", (ADMIN_SCOPE,), False),
+    "reader": ("rita", (READ,), "login"),
+    "writer": ("will", (READ, WRITE), "login"),
+    "admin": ("ada", ALL, "login"),
+    "disabled-admin": ("dora", ALL, "disabled"),
+    "admin-pat-reading": ("pam", ALL, "pat"),
+    "revoked-admin-pat": ("rex", ALL, "revoked-pat"),
 }
-ADMIN_ONLY = {"anonymous": 401, "reader": 403, "writer": 403, "disabled-admin": 401}
-ANY_USER = {"anonymous": 401, "disabled-admin": 401}
+PAT_SCOPES = {"admin-pat-reading": (READ,), "revoked-admin-pat": ALL}
+REFUSED = {"anonymous": 401, "disabled-admin": 401, "revoked-admin-pat": 401}
+ADMIN_ONLY = {**REFUSED, "reader": 403, "writer": 403, "admin-pat-reading": 403}
+# Any valid token; a personal access token only reads here.
+ANY_TOKEN = {**REFUSED, "reader": 200, "writer": 200, "admin": 200, "admin-pat-reading": 200}
+
+
+def logins(status: int) -> dict[str, int]:
+    """A route for logged-in users: each gets status; a personal access token, 403."""
+    return {
+        **REFUSED,
+        "reader": status,
+        "writer": status,
+        "admin": status,
+        "admin-pat-reading": 403,
+    }
+
+
 WRONG_PASSWORD = "not-the-password"
 
-# (method, path, body) -> expected status for each caller. {id} is the user "target".
+# (method, path, body) -> expected status for each caller. {id} is the user "target", {pat}
+# a personal access token of another user's (nobody else's to revoke).
 MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("get", USERS, None, {**ADMIN_ONLY, "admin": 200}),
     (
@@ -42,28 +63,26 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("get", USERS + "/{id}", None, {**ADMIN_ONLY, "admin": 200}),
     ("patch", USERS + "/{id}", {"email": "t@example.org"}, {**ADMIN_ONLY, "admin": 200}),
     ("delete", USERS + "/{id}", None, {**ADMIN_ONLY, "admin": 204}),
-    ("get", AUTH + "/me", None, {**ANY_USER, "reader": 200, "writer": 200, "admin": 200}),
-    (
-        "patch",
-        AUTH + "/me",
-        {"email": None},
-        {**ANY_USER, "reader": 200, "writer": 200, "admin": 200},
-    ),
+    ("get", AUTH + "/me", None, ANY_TOKEN),
+    ("patch", AUTH + "/me", {"email": None}, logins(200)),
     # A wrong password: each caller that gets this far is refused for it (422), not for who it is.
-    (
-        "delete",
-        AUTH + "/me",
-        {"password": WRONG_PASSWORD},
-        {**ANY_USER, "reader": 422, "writer": 422, "admin": 422},
-    ),
+    ("delete", AUTH + "/me", {"password": WRONG_PASSWORD}, logins(422)),
     (
         "post",
         AUTH + "/password",
         {"current_password": WRONG_PASSWORD, "new_password": "Another-Horse-8-staple"},
-        {**ANY_USER, "reader": 422, "writer": 422, "admin": 422},
+        logins(422),
     ),
-    ("get", AUTH + "/sessions", None, {**ANY_USER, "reader": 200, "writer": 200, "admin": 200}),
-    ("delete", AUTH + "/sessions", None, {**ANY_USER, "reader": 204, "writer": 204, "admin": 204}),
+    ("get", AUTH + "/sessions", None, ANY_TOKEN),
+    ("delete", AUTH + "/sessions", None, logins(204)),
+    ("get", AUTH + "/tokens", None, ANY_TOKEN),
+    ("post", AUTH + "/tokens", {"name": "ci", "scopes": []}, logins(201)),
+    (
+        "delete",
+        AUTH + "/tokens/{pat}",
+        None,
+        {**REFUSED, "reader": 404, "writer": 404, "admin": 404, "admin-pat-reading": 404},
+    ),
 ]
 
 CASES = [
@@ -74,18 +93,23 @@ CASES = [
 
 
 def headers_of(app: Flask, auth: AuthActions, caller: str) -> dict[str, str]:
-    """The caller's Authorization, its user made (and disabled, for a disabled caller)."""
+    """The caller's Authorization, its user made (and disabled, or its token revoked)."""
     who = CALLERS[caller]
     if who is None:
         return {}
-    username, scopes, active = who
+    username, scopes, kind = who
     headers = auth.headers(username, scopes)
-    if not active:
-        with app.app_context():
-            user = accounts.find_user(username)
-            assert user is not None
+    with app.app_context():
+        user = accounts.find_user(username)
+        assert user is not None
+        if kind == "disabled":
             user.active = False
             db.session.commit()
+        if kind in {"pat", "revoked-pat"}:
+            pat, token = accounts.issue_pat(user, "matrix", PAT_SCOPES[caller], 1)
+            if kind == "revoked-pat":
+                accounts.revoke_pat(user, pat.id)
+            headers = bearer(token)
     return headers
 
 
@@ -106,7 +130,11 @@ def test_privilege_matrix(
         USERS, json={"username": "target", "password": "Target-Horse-9-x"}, headers=owner
     )
     assert target.status_code == 201, target.get_json()
-    url = path.format(id=target.get_json()["id"])
+    with app.app_context():
+        owen = accounts.find_user("owen")
+        assert owen is not None
+        pat_id = accounts.issue_pat(owen, "owen's", (), 1)[0].id
+    url = path.format(id=target.get_json()["id"], pat=pat_id)
     headers = headers_of(app, auth, caller)
     if method in {"patch", "delete"} and path.startswith(USERS):
         headers["If-Match"] = client.get(url, headers=owner).headers["ETag"]
@@ -115,5 +143,5 @@ def test_privilege_matrix(
     assert response.status_code == expected, response.get_data(as_text=True)
     if expected >= 400:
         assert response.mimetype == "application/problem+json"
-    if expected in (401, 403):
+    if expected == 401 or (expected == 403 and "scope" in response.get_json()["detail"]):
         assert response.headers["WWW-Authenticate"].lower().startswith("bearer")

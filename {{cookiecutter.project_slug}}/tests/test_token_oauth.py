@@ -97,7 +97,12 @@ def test_logins_count_against_one_limit_across_login_and_token(
 
 def test_the_spec_declares_the_password_flow_at_this_route(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").get_json()
-    (scheme,) = spec["components"]["securitySchemes"].values()
+    schemes = spec["components"]["securitySchemes"]
+    assert (schemes["personalAccessToken"]["type"], schemes["personalAccessToken"]["scheme"]) == (
+        "http",
+        "bearer",
+    )
+    scheme = schemes["bearerAuth"]
     assert scheme["type"] == "oauth2"
     assert scheme["flows"]["password"]["tokenUrl"] == TOKEN
     body = spec["paths"][TOKEN]["post"]["requestBody"]["content"]

@@ -13,6 +13,7 @@ from flask import Flask, g
 from .base import DocsLogin, Identity, InsufficientScope
 from .{{ cookiecutter.auth }} import (
     BLUEPRINTS,
+    OTHER_SCHEMES,
     SCHEME_NAME,
     SETTINGS,
     authenticate,
@@ -36,10 +37,12 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def init_app(app: Flask, api: flask_smorest.Api) -> None:
-    """Set the backend up and declare its security scheme in the OpenAPI document."""
+    """Set the backend up and declare its security schemes in the OpenAPI document."""
     init_backend(app)
     if SCHEME_NAME:
         api.spec.components.security_scheme(SCHEME_NAME, security_scheme(app))
+    for name, scheme in OTHER_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
 
 
 def require_scopes(*scopes: str) -> Callable[[View], View]:
@@ -58,8 +61,10 @@ def require_scopes(*scopes: str) -> Callable[[View], View]:
                 raise InsufficientScope(missing)
             return view(*args, **kwargs)
 
+        # Each scheme the backend takes is an alternative; OpenAPI 3.0 lists scopes for OAuth 2
+        # and OpenID Connect schemes only, so the others' descriptions say what they carry.
         documented: View = flask_smorest.Blueprint.doc(
-            security=[{SCHEME_NAME: sorted(required)}],
+            security=[{SCHEME_NAME: sorted(required)}, *({name: []} for name in OTHER_SCHEMES)],
             # The shared problem+json responses (openapi.Api); 503: the IdP or database is down.
             responses={"401": "UNAUTHORIZED", "503": "SERVICE_UNAVAILABLE"}
             | ({"403": "FORBIDDEN"} if required else {}),

@@ -8,6 +8,7 @@ from ..config import Settings
 from .base import DocsLogin, Identity
 
 SCHEME_NAME = ""
+OTHER_SCHEMES: dict[str, dict[str, Any]] = {}
 SETTINGS: Settings = {}
 BLUEPRINTS: tuple[Blueprint, ...] = ()
 

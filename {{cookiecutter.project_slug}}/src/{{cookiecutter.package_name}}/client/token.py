@@ -1,14 +1,18 @@
-"""auth = token: log in with a password; the API issues an access and a refresh token."""
+"""auth = token: log in with a password; the API issues an access and a refresh token. Or,
+for a machine, a personal access token in TOKEN_VARIABLE, sent as it is: no login."""
 
+import os
 import sys
 
 import click
 
 from . import credentials
+from .accounts import tokens, users
 from .credentials import StoredLogin, Tokens
 from .http import Api, ClientError, Credentials, emit, json_body, problem_line
 
 AUTH = "/api/auth/v1"
+TOKEN_VARIABLE = "{{ cookiecutter.project_slug | upper | replace('-', '_') }}_TOKEN"
 
 
 class TokenLogin(StoredLogin):
@@ -23,7 +27,23 @@ class TokenLogin(StoredLogin):
         return renewed
 
 
+class EnvironmentToken:
+    """A personal access token from the environment: sent as it is, never stored or renewed."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def refresh(self, api: Api) -> bool:
+        return False
+
+
 def stored_login(url: str) -> Credentials:
+    """TOKEN_VARIABLE's token where it is set, else the stored login of url."""
+    if token := os.environ.get(TOKEN_VARIABLE, "").strip():
+        return EnvironmentToken(token)
     return TokenLogin(url)
 
 
@@ -73,4 +93,4 @@ def whoami(api: Api) -> None:
     emit(api.call("GET", f"{AUTH}/me")[0])
 
 
-COMMANDS = (login, logout, whoami)
+COMMANDS = (login, logout, whoami, users, tokens)

@@ -1,6 +1,7 @@
 """Your own account, version 1, under /api/auth/v1 beside the login (auth/token/routes.py):
 your address, your password, your sessions, and leaving. Any valid token of yours will do;
-what needs your password asks for it again, counted against the login rate limit.
+what needs your password asks for it again, counted against the login rate limit. A change
+takes a login: a personal access token, made for a machine, can only read here.
 
 Each change is a call of accounts.py, as an admin's is.
 """
@@ -15,6 +16,7 @@ from werkzeug.exceptions import NotFound
 from ...auth import current_identity, require_scopes
 from ...auth.token import accounts
 from ...auth.token.models import RefreshToken, User
+from ...auth.token.pats import require_login
 from ...auth.token.routes import ACCOUNT_BLUEPRINT, logins_per_address
 from ...extensions import db
 from ...models import utcnow
@@ -43,8 +45,11 @@ _SESSIONS = (
 )
 
 
-def me() -> User:
-    """The caller's user; 404 if deleted since its token was checked."""
+def me(login: bool = False) -> User:
+    """The caller's user; 404 if deleted since its token was checked. With login, the caller
+    must have logged in (403 for a personal access token)."""
+    if login:
+        require_login(current_identity())
     user = accounts.find_user(current_identity().subject)
     if user is None:
         raise NotFound("Your account no longer exists.")
@@ -71,20 +76,20 @@ class Me(MethodView):
     @require_scopes()
     @blp.arguments(MeUpdateSchema)
     @blp.response(200, MeSchema)
-    @blp.problems(404, 409, 503)
+    @blp.problems(403, 404, 409, 503)
     def patch(self, data: dict[str, Any]) -> dict[str, Any]:
         """Change your email address (null removes it)."""
-        user = me()
+        user = me(login=True)
         return me_shown(accounts.update_user(user, email=data["email"], actor=user))
 
     @require_scopes()
     @blp.arguments(PasswordSchema)
     @blp.response(204)
-    @blp.problems(404, 409, 429, 503)
+    @blp.problems(403, 404, 409, 429, 503)
     @logins_per_address
     def delete(self, data: dict[str, str]) -> None:
         """Delete your account, with your password; the last admin cannot."""
-        accounts.delete_own_account(me(), data["password"])
+        accounts.delete_own_account(me(login=True), data["password"])
 
 
 @blp.route("/password")
@@ -92,12 +97,12 @@ class Password(MethodView):
     @require_scopes()
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
-    @blp.problems(404, 429, 503)
+    @blp.problems(403, 404, 429, 503)
     @logins_per_address
     def post(self, data: dict[str, str]) -> None:
         """Change your password; every other session ends, this one goes on."""
-        keep = current_identity().session
-        accounts.change_password(me(), data["current_password"], data["new_password"], keep)
+        user, keep = me(login=True), current_identity().session
+        accounts.change_password(user, data["current_password"], data["new_password"], keep)
 
 
 @blp.route("/sessions")
@@ -122,18 +127,18 @@ class Sessions(MethodView):
 
     @require_scopes()
     @blp.response(204)
-    @blp.problems(404, 503)
+    @blp.problems(403, 404, 503)
     def delete(self) -> None:
         """Log out every other session; this one goes on."""
-        accounts.end_user_sessions(me(), keep=current_identity().session)
+        accounts.end_user_sessions(me(login=True), keep=current_identity().session)
 
 
 @blp.route("/sessions/<uuid:session_id>")
 class SessionItem(MethodView):
     @require_scopes()
     @blp.response(204)
-    @blp.problems(404, 503)
+    @blp.problems(403, 404, 503)
     def delete(self, session_id: Any) -> None:
         """Log out one of your sessions (this one too, if it is)."""
-        if not accounts.end_user_sessions(me(), only=str(session_id)):
+        if not accounts.end_user_sessions(me(login=True), only=str(session_id)):
             raise NotFound("You have no such session.")

@@ -48,10 +48,13 @@ SETTINGS: Settings = {
     "OIDC_DOCS_CLIENT_ID": Setting("str", ""),
 }
 BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
+# The provider's tokens are the only kind.
+OTHER_SCHEMES: dict[str, dict[str, Any]] = {}
 
 __all__ = [
     "BLUEPRINTS",
     "EXTENSION",
+    "OTHER_SCHEMES",
     "RULES",
     "SCHEME_NAME",
     "SETTINGS",

@@ -17,10 +17,12 @@ from ..cache import TokenCache
 from . import cli, routes
 from .accounts import AccountError
 from .settings import SETTINGS, configure_jwt
+from .pats import PAT_SCHEME, PAT_SCHEME_NAME
 from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
 
 __all__ = [
     "BLUEPRINTS",
+    "OTHER_SCHEMES",
     "SCHEME_NAME",
     "SETTINGS",
     "authenticate",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
+# Besides access tokens, personal access tokens: /docs' Authorize takes one as it is.
+OTHER_SCHEMES: dict[str, dict[str, Any]] = {PAT_SCHEME_NAME: PAT_SCHEME}
 
 
 def security_scheme(app: Flask) -> dict[str, Any]:

@@ -10,16 +10,20 @@ remains (the admins' rows are locked while it is checked).
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from types import EllipsisType
+from typing import Any, cast
 
+from flask import current_app
 from marshmallow import ValidationError
 from marshmallow.validate import Email
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
-from . import events
-from .models import RefreshToken, User
+from ...models import utcnow
+from . import events, pats
+from .models import PersonalAccessToken, RefreshToken, User
 from .passwords import check_new_password, hash_password, verify_password
 from .tokens import end_sessions, forget_checked
 
@@ -93,6 +97,7 @@ def update_user(
             keep_an_admin(user, "scopes" if user.active else "active")
         if not user.active:
             end_sessions(user)
+            _revoke_pats(user)
     commit_unique(user)
     if scopes is not None:
         forget_checked()  # a token keeps only the scopes its user still has
@@ -109,7 +114,8 @@ def delete_user(user: User, actor: User | None = None) -> None:
     keep_an_admin(user, "username")
     forget_checked()
     user_id = user.id
-    db.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user_id))
+    for table in (RefreshToken, PersonalAccessToken):
+        db.session.execute(delete(table).where(table.user_id == user_id))
     db.session.delete(user)
     db.session.commit()
     events.record(events.USER_DELETED, user_id, actor)
@@ -140,6 +146,51 @@ def end_user_sessions(user: User, keep: str | None = None, only: str | None = No
     if ended:
         events.record(events.SESSIONS_REVOKED, user, user)
     return ended
+
+
+def issue_pat(
+    user: User, name: str, scopes: Iterable[str], days: int
+) -> tuple[PersonalAccessToken, str]:
+    """Make a personal access token of the user's, with some of their scopes, for `days` days
+    (at most PAT_MAX_DAYS); the token itself is returned this once and kept nowhere."""
+    granted = checked_scopes(scopes, actor=user)
+    if not 1 <= days <= (most := current_app.config["PAT_MAX_DAYS"]):
+        raise AccountError("expires_in_days", f"A token lives 1 to {most} days.")
+    token, now = pats.new_token(), utcnow()
+    pat = PersonalAccessToken(
+        user=user,
+        name=name,
+        token_hash=pats.digest(token),
+        scopes=granted,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    db.session.add(pat)
+    db.session.commit()
+    events.record(events.PAT_CREATED, user, user)
+    return pat, token
+
+
+def revoke_pat(user: User, pat_id: int) -> bool:
+    """Revoke one of the user's personal access tokens; False if they have no such live one."""
+    revoked = _revoke_pats(user, pat_id)
+    db.session.commit()
+    if revoked:
+        events.record(events.PAT_REVOKED, user, user)
+    return revoked > 0
+
+
+def _revoke_pats(user: User, pat_id: int | None = None) -> int:
+    """Revoke the user's live personal access tokens, or the one given (the caller commits)."""
+    forget_checked()
+    revoke = (
+        update(PersonalAccessToken)
+        .where(PersonalAccessToken.user_id == user.id, PersonalAccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if pat_id is not None:
+        revoke = revoke.where(PersonalAccessToken.id == pat_id)
+    return cast(CursorResult[Any], db.session.execute(revoke)).rowcount
 
 
 def check_password(user: User, password: str, field: str) -> None:

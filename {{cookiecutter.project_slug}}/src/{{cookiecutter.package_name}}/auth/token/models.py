@@ -1,4 +1,4 @@
-"""Users and their server-side refresh tokens."""
+"""Users, their server-side refresh tokens, and their personal access tokens."""
 
 from datetime import datetime
 
@@ -60,3 +60,33 @@ class RefreshToken(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship()
+
+
+class PersonalAccessToken(Base):
+    """A token a user made for a machine: named, scoped, expiring, revocable. The row holds the
+    SHA-256 of the token, never the token: it is shown once, when made (pats.py)."""
+
+    __tablename__ = "personal_access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Hex SHA-256 of the whole token: a lookup by it is a unique-index probe.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated; a subset of the owner's when made, and of the owner's now when used.
+    scopes: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Written at most once a minute per token (pats.LAST_USED_EVERY), never on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def scope_list(self) -> list[str]:
+        return sorted(self.scope_set)

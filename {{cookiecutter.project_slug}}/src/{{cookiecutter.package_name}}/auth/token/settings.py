@@ -37,6 +37,8 @@ SETTINGS: Settings = {
     "TOKEN_CACHE_TTL_SECONDS": Setting("int", 5, NON_NEGATIVE),
     # Seconds a rotated refresh token still gets the pair its rotation issued; 0 revokes at once.
     "REFRESH_GRACE_SECONDS": Setting("int", 10, NON_NEGATIVE),
+    # The longest lifetime a personal access token may be given, in days.
+    "PAT_MAX_DAYS": Setting("int", 90, POSITIVE),
     "PASSWORD_MIN_LENGTH": Setting("int", 12, POSITIVE),
     "PASSWORD_REQUIRED_CLASSES": Setting("str", "lower,upper,digit", check_classes),
     "LOGIN_RATE_LIMIT": Setting("str", "5 per minute", rate_limit),

@@ -30,6 +30,7 @@ from ...extensions import db
 from ...models import utcnow
 from ..base import Identity, unauthorized
 from ..cache import TokenCache
+from . import pats
 from .models import RefreshToken, User
 
 SCHEME_NAME = "bearerAuth"
@@ -192,15 +193,23 @@ def purge_expired() -> int:
 
 
 def authenticate() -> Identity:
-    """The caller of this request, from its access token, while its user exists and is active.
+    """The caller of this request, from its access token or personal access token, while its
+    user exists and is active.
 
     Its scopes are those granted in the token that the user still holds. A worker remembers the
     caller of a token it checked for TOKEN_CACHE_TTL_SECONDS (never past the token's expiry): a
-    logout or a disabled user reaches the other workers within that time, this one at once.
+    logout, a revoked token or a disabled user reaches the other workers within that time, this
+    one at once.
     """
     checked: TokenCache[Identity] = current_app.extensions[CHECKED]
-    key = hashlib.sha256(request.headers.get("Authorization", "").encode()).digest()
+    authorization = request.headers.get("Authorization", "")
+    key = hashlib.sha256(authorization.encode()).digest()
     if (identity := checked.get(key)) is not None:
+        return identity
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() == "bearer" and pats.is_pat(credential):
+        identity, expires = pats.authenticate(credential)
+        checked.put(key, identity, expires.timestamp())
         return identity
     if verify_jwt_in_request() is None:  # flask-jwt-extended skips OPTIONS requests
         raise unauthorized("A bearer token is required.", error=None)

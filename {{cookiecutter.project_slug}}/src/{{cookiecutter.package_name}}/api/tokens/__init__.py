@@ -1,0 +1,1 @@
+"""Your personal access tokens, under /api/auth/v1/tokens: auth=token only."""
