@@ -33,6 +33,10 @@ from collectors import (
 )
 from test_cli import child_env
 from tracing import Command, call, running, tracing_env
+{%- if cookiecutter.auth == "token" %}
+
+from auth_token import LOGIN, PASSWORD
+{%- endif %}
 
 URL = "/api/resources/v1"
 
@@ -203,6 +207,33 @@ def test_the_providers_calls_are_client_spans_of_the_request(
 
 def url_of(span: Span) -> Any:
     return span.attributes.get("url.full", span.attributes.get("http.url"))
+{%- endif %}
+
+{%- if cookiecutter.auth == "token" %}
+
+
+def test_a_security_event_is_a_json_line_with_its_ids_and_no_secret(
+    traced: Traced, receiver: Receiver
+) -> None:
+    """A login is logged as login.succeeded, with the user's id as both actor and subject, the
+    request id and the trace and span ids of its request, and none of the secrets."""
+    body = {"username": "alice", "password": PASSWORD}
+    headers = {"X-Request-ID": "traced-login"}
+    status, _headers, tokens = call(traced.server.url + LOGIN, "POST", body, headers)
+    assert status == 200
+    span = request_span(receiver, "traced-login")
+    lines = [json.loads(line) for line in lines_of(traced.server.log)]
+    [event] = [
+        line
+        for line in lines
+        if line.get("event") == "login.succeeded" and line["request_id"] == "traced-login"
+    ]
+    assert event["logger"].endswith(".security")
+    assert isinstance(event["user_id"], int) and event["actor_id"] == event["user_id"]
+    assert (event["trace_id"], event["span_id"]) == (span.trace_id, span.span_id)
+    log = traced.server.log.read_text()
+    for secret in (PASSWORD, tokens["access_token"], tokens["refresh_token"], *traced.secrets):
+        assert secret not in log
 {%- endif %}
 
 
