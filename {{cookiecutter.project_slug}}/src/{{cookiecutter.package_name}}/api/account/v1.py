@@ -15,8 +15,8 @@ from werkzeug.exceptions import NotFound
 
 from ...auth import current_identity, require_scopes
 from ...auth.token import accounts
+from ...auth.token.caller import caller
 from ...auth.token.models import RefreshToken, User
-from ...auth.token.pats import require_login
 from ...auth.token.routes import ACCOUNT_BLUEPRINT, logins_per_address
 from ...extensions import db
 from ...models import utcnow
@@ -45,17 +45,6 @@ _SESSIONS = (
 )
 
 
-def me(login: bool = False) -> User:
-    """The caller's user; 404 if deleted since its token was checked. With login, the caller
-    must have logged in (403 for a personal access token)."""
-    if login:
-        require_login(current_identity())
-    user = accounts.find_user(current_identity().subject)
-    if user is None:
-        raise NotFound("Your account no longer exists.")
-    return user
-
-
 def me_shown(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
@@ -71,7 +60,7 @@ class Me(MethodView):
     @blp.problems(404, 503)
     def get(self) -> dict[str, Any]:
         """Show your account and the scopes this token grants."""
-        return me_shown(me())
+        return me_shown(caller())
 
     @require_scopes()
     @blp.arguments(MeUpdateSchema)
@@ -79,7 +68,7 @@ class Me(MethodView):
     @blp.problems(403, 404, 409, 503)
     def patch(self, data: dict[str, Any]) -> dict[str, Any]:
         """Change your email address (null removes it)."""
-        user = me(login=True)
+        user = caller(login=True)
         return me_shown(accounts.update_user(user, email=data["email"], actor=user))
 
     @require_scopes()
@@ -89,7 +78,7 @@ class Me(MethodView):
     @logins_per_address
     def delete(self, data: dict[str, str]) -> None:
         """Delete your account, with your password; the last admin cannot."""
-        accounts.delete_own_account(me(login=True), data["password"])
+        accounts.delete_own_account(caller(login=True), data["password"])
 
 
 @blp.route("/password")
@@ -101,7 +90,7 @@ class Password(MethodView):
     @logins_per_address
     def post(self, data: dict[str, str]) -> None:
         """Change your password; every other session ends, this one goes on."""
-        user, keep = me(login=True), current_identity().session
+        user, keep = caller(login=True), current_identity().session
         accounts.change_password(user, data["current_password"], data["new_password"], keep)
 
 
@@ -112,7 +101,7 @@ class Sessions(MethodView):
     @blp.problems(404, 503)
     def get(self) -> list[dict[str, Any]]:
         """List where you are logged in, the most recently used first."""
-        user, current = me(), current_identity().session
+        user, current = caller(), current_identity().session
         live = _SESSIONS.where(RefreshToken.user_id == user.id, RefreshToken.expires_at > utcnow())
         return [
             {
@@ -130,7 +119,7 @@ class Sessions(MethodView):
     @blp.problems(403, 404, 503)
     def delete(self) -> None:
         """Log out every other session; this one goes on."""
-        accounts.end_user_sessions(me(login=True), keep=current_identity().session)
+        accounts.end_user_sessions(caller(login=True), keep=current_identity().session)
 
 
 @blp.route("/sessions/<uuid:session_id>")
@@ -140,5 +129,5 @@ class SessionItem(MethodView):
     @blp.problems(403, 404, 503)
     def delete(self, session_id: Any) -> None:
         """Log out one of your sessions (this one too, if it is)."""
-        if not accounts.end_user_sessions(me(login=True), only=str(session_id)):
+        if not accounts.end_user_sessions(caller(login=True), only=str(session_id)):
             raise NotFound("You have no such session.")

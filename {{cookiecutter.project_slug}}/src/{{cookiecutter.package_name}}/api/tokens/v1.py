@@ -10,10 +10,10 @@ from flask.views import MethodView
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from ...auth import current_identity, require_scopes
+from ...auth import require_scopes
 from ...auth.token import accounts
-from ...auth.token.models import PersonalAccessToken, User
-from ...auth.token.pats import require_login
+from ...auth.token.caller import caller
+from ...auth.token.models import PersonalAccessToken
 from ...extensions import db
 from ...models import utcnow
 from ...openapi import Blueprint
@@ -34,14 +34,6 @@ blp = Blueprint(
 )
 
 
-def me() -> User:
-    """The caller's user; 404 if deleted since its token was checked."""
-    user = accounts.find_user(current_identity().subject)
-    if user is None:
-        raise NotFound("Your account no longer exists.")
-    return user
-
-
 @blp.route("")
 class Tokens(MethodView):
     @require_scopes()
@@ -52,7 +44,7 @@ class Tokens(MethodView):
         live = (
             select(PersonalAccessToken)
             .where(
-                PersonalAccessToken.user_id == me().id,
+                PersonalAccessToken.user_id == caller().id,
                 PersonalAccessToken.revoked_at.is_(None),
                 PersonalAccessToken.expires_at > utcnow(),
             )
@@ -66,8 +58,9 @@ class Tokens(MethodView):
     @blp.problems(403, 404, 503)
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Make a token with some of your scopes; the answer shows it, this once."""
-        require_login(current_identity())
-        pat, token = accounts.issue_pat(me(), data["name"], data["scopes"], data["expires_in_days"])
+        pat, token = accounts.issue_pat(
+            caller(login=True), data["name"], data["scopes"], data["expires_in_days"]
+        )
         shown = {key: getattr(pat, key) for key in SHOWN}
         return shown | {"token": token}, NO_STORE
 
@@ -79,5 +72,5 @@ class TokenItem(MethodView):
     @blp.problems(404, 503)
     def delete(self, pat_id: int) -> None:
         """Revoke one of your tokens: refused within TOKEN_CACHE_TTL_SECONDS everywhere."""
-        if not accounts.revoke_pat(me(), pat_id):
+        if not accounts.revoke_pat(caller(), pat_id):
             raise NotFound("You have no such live token.")

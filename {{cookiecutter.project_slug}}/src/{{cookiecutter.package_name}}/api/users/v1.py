@@ -12,8 +12,9 @@ from flask.views import MethodView
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from ...auth import current_identity, require_scopes
+from ...auth import require_scopes
 from ...auth.token import accounts
+from ...auth.token.caller import caller
 from ...auth.token.models import User
 from ...extensions import db
 from ...openapi import Blueprint
@@ -45,14 +46,9 @@ blp = Blueprint(
 )
 
 
-def acting_user() -> User:
-    """The caller, as the user who acts; 404 if deleted since its token was checked."""
-    return get_or_404(current_identity().subject, field=User.username)
-
-
-def get_or_404(value: Any, field: Any = User.id) -> User:
-    """The user with this id (or other field's value), or answer 404."""
-    user = db.session.scalar(select(User).where(field == value))
+def get_or_404(user_id: int) -> User:
+    """The user with this id, or answer 404."""
+    user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("There is no such user.")
     return user
@@ -74,7 +70,7 @@ class Users(MethodView):
     @blp.problems(409, 503)
     def post(self, data: dict[str, Any]) -> tuple[User, dict[str, str]]:
         """Create a user who logs in with the password given (under the password rules)."""
-        user = accounts.create_user(**data, actor=acting_user())
+        user = accounts.create_user(**data, actor=caller())
         return user, {"Location": url_for("users_v1.UserItem", user_id=user.id)}
 
 
@@ -99,7 +95,7 @@ class UserItem(MethodView):
         """Change a user's email, scopes or state; disabling ends their sessions at once."""
         user = get_or_404(user_id)
         blp.check_etag(user, UserSchema)
-        return accounts.update_user(user, **data, actor=acting_user())
+        return accounts.update_user(user, **data, actor=caller())
 
     @require_scopes(accounts.ADMIN_SCOPE)
     @blp.etag
@@ -109,4 +105,4 @@ class UserItem(MethodView):
         """Delete a user and every session of theirs (never the last active admin)."""
         user = get_or_404(user_id)
         blp.check_etag(user, UserSchema)
-        accounts.delete_user(user, actor=acting_user())
+        accounts.delete_user(user, actor=caller())

@@ -12,7 +12,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import BindParameter, bindparam, or_, select, update
-from werkzeug.exceptions import Forbidden
 
 from ...extensions import db
 from ...models import utcnow
@@ -87,10 +86,3 @@ def authenticate(token: str) -> tuple[Identity, datetime]:
         subject=user.username, name=user.username, scopes=pat.scope_set & user.scope_set
     )
     return identity, pat.expires_at
-
-
-def require_login(identity: Identity) -> None:
-    """Refuse a personal access token where only a login will do: a token made for a machine
-    cannot make more tokens, change the password or address, or end sessions."""
-    if identity.session is None:
-        raise Forbidden("A personal access token cannot do this: log in with your password.")
