@@ -13,7 +13,7 @@ from ci import unavailable
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
 # An empty page: a browser on its origin calls the API as a single-page app would.
 BLANK_PAGE = (
@@ -44,6 +44,18 @@ def blank_page(environ: "WSGIEnvironment", start_response: "StartResponse") -> I
     """A WSGI app answering BLANK_PAGE to every request."""
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
     return [BLANK_PAGE]
+
+
+def try_it_out(page: "Page", path: str) -> str:
+    """In /docs, authorized already: open the GET operation of path, Try it out, Execute; the
+    status it answered."""
+    operation = page.locator(".opblock-get").filter(has=page.locator(f'[data-path="{path}"]'))
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    return status.inner_text().strip()
 
 
 def console_errors(context: "BrowserContext") -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import browser_{{ cookiecutter.auth }} as backend
-from browser import blank_page, chromium, console_errors
+from browser import blank_page, chromium, console_errors, try_it_out
 from serving import serving
 
 if TYPE_CHECKING:
@@ -103,13 +103,7 @@ def test_docs_log_in_and_call_a_protected_route(
     errors = console_errors(page.context)
     page.goto(served + "/docs")
     backend.log_in(page, served, served_auth)
-    operation = page.locator(".opblock-get").filter(has=page.locator(f'[data-path="{LIST}"]'))
-    operation.locator(".opblock-summary").click()
-    operation.get_by_role("button", name="Try it out").click()
-    operation.get_by_role("button", name="Execute").click()
-    status = operation.locator(".live-responses-table tbody .response-col_status").first
-    status.wait_for()
-    assert status.inner_text().strip() == "200"
+    assert try_it_out(page, LIST) == "200"
     screenshot = tmp_path / "docs.png"
     page.screenshot(path=screenshot, full_page=True)
     assert screenshot.stat().st_size > 10_000

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import pytest
 from flask import Flask
 
+from browser import chromium, console_errors, try_it_out
 from {{ cookiecutter.package_name }}.auth.token import accounts
 from {{ cookiecutter.package_name }}.auth.token.pats import PAT_SCHEME_NAME
-from browser import chromium, console_errors
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -40,12 +40,6 @@ def test_docs_authorize_with_a_token_then_try_it_out(
     form.get_by_role("button", name="Authorize").click()
     form.get_by_role("button", name="Logout").wait_for()
     page.locator(".modal-ux").get_by_role("button", name="Close").first.click()
-    operation = page.locator(".opblock-get").filter(has=page.locator(f'[data-path="{LIST}"]'))
-    operation.locator(".opblock-summary").click()
-    operation.get_by_role("button", name="Try it out").click()
-    operation.get_by_role("button", name="Execute").click()
-    status = operation.locator(".live-responses-table tbody .response-col_status").first
-    status.wait_for()
-    assert status.inner_text().strip() == "200"
+    assert try_it_out(page, LIST) == "200"
     context.close()
     assert errors == []

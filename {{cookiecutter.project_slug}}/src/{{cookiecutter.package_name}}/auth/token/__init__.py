@@ -16,8 +16,8 @@ from ..base import DocsLogin
 from ..cache import TokenCache
 from . import cli, routes
 from .accounts import AccountError
-from .settings import SETTINGS, configure_jwt
 from .pats import PAT_SCHEME, PAT_SCHEME_NAME
+from .settings import SETTINGS, configure_jwt
 from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
 
 __all__ = [
