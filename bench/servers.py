@@ -1,10 +1,12 @@
 """Servers under gunicorn on 127.0.0.1, each stopped by its PID, and wrk to drive them."""
 
+import json
 import os
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -132,14 +134,25 @@ def gunicorn(app: str) -> list[str]:
     return [PYTHON, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", "127.0.0.1:0", app]
 
 
-def wrk(url: str, seconds: float, headers: dict[str, str] | None = None) -> float:
-    """Requests per second over seconds; any non-2xx answer makes the run worthless."""
+def wrk(
+    url: str, seconds: float, headers: dict[str, str] | None = None, body: str | None = None
+) -> float:
+    """Requests per second over seconds; any non-2xx answer makes the run worthless. With a
+    body: POSTs of that JSON body (wrk takes them from a Lua script)."""
     command = [*WRK, f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    result = subprocess.run(
-        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
+    with tempfile.TemporaryDirectory() as scratch:
+        if body is not None:
+            script = Path(scratch) / "post.lua"
+            script.write_text(
+                f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+            command += ["-s", str(script)]
+        result = subprocess.run(
+            [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
     rate = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
     if result.returncode != 0 or rate is None:
         raise BenchError(f"wrk failed on {url}:\n{result.stdout}{result.stderr}")
@@ -153,13 +166,16 @@ def alternate(
     pairs: Sequence[tuple[str, str]],
     seconds: float,
     rounds: int,
+    bodies: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """Median req/s of each endpoint (label: URL and headers), the A and B of each pair run one
-    after the other, in turn A first and B first (ABBA over the rounds), so the machine's drift
-    falls on both sides. More than one round starts with a one-second warm-up of each."""
+    """Median req/s of each endpoint (label: URL and headers; POSTed with its JSON body where
+    bodies has one), the A and B of each pair run one after the other, in turn A first and B
+    first (ABBA over the rounds), so the machine's drift falls on both sides. More than one
+    round starts with a one-second warm-up of each."""
+    bodies = bodies or {}
     if rounds > 1:  # imports, connections, caches; one round is a smoke run
-        for url, headers in endpoints.values():
-            wrk(url, 1, headers)
+        for label, (url, headers) in endpoints.items():
+            wrk(url, 1, headers, bodies.get(label))
     samples: dict[str, list[float]] = {label: [] for label in endpoints}
     for number in range(rounds):
         for a, b in pairs:
@@ -167,5 +183,5 @@ def alternate(
                 if rounds == 1 and samples[label]:
                     continue  # a smoke run: one figure of each endpoint will do
                 url, headers = endpoints[label]
-                samples[label].append(wrk(url, seconds, headers))
+                samples[label].append(wrk(url, seconds, headers, bodies.get(label)))
     return {label: statistics.median(values) for label, values in samples.items() if values}

@@ -8,8 +8,12 @@ servers use the generated project's own test identity provider over HTTP.
 
 import json
 import logging
+import sqlite3
 import subprocess
+import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.otlp_sink import Sink
@@ -17,11 +21,13 @@ from bench.report import Row
 from bench.servers import PACKAGE, PYTHON, Server, alternate, bare, generated, running
 from bench.tables import fill
 from bench.walk import LIST, floor_page, same_page, walk, with_cursor
+from tests.dbservers import free_port, port_is_open
 from tests.projects import load_oidc_provider
 
 SCOPES = ("resources:read", "resources:write")
 SQLITE = "SQLite, 100 rows"
 SQLITE_ROWS = 100
+RESET = "/api/auth/v1/password-reset"
 
 # (comparison, A, B, target ratio A/B): endpoint names of measure() below.
 PAIRS = [
@@ -33,6 +39,8 @@ PAIRS = [
     ("token-protected vs unprotected", "token list", "unprotected list", 0.92),
     # A personal access token goes through the same cache of checked tokens as an access token.
     ("personal access token vs unprotected", "token PAT list", "unprotected list", 0.92),
+    # The answer must not tell whether the account exists: not by its time either.
+    ("password reset request: known vs unknown account", "reset known", "reset unknown", 0.90),
     (
         "oidc introspection (cached) vs unprotected",
         "oidc introspection list",
@@ -44,6 +52,8 @@ PAIRS = [
 ]
 # Figures of different pairs, compared without a run of their own.
 DERIVED = [
+    # With the pair above: the two within 10% of each other, whichever is faster.
+    ("password reset request: unknown vs known account", "reset unknown", "reset known", 0.90),
     (
         "oidc introspection (cached) vs stock Flask-OIDC",
         "oidc introspection list",
@@ -76,6 +86,7 @@ def token_login(server: Server, project: Path) -> str:
         "--password-stdin",
     ]
     create += [arg for scope in SCOPES for arg in ("--scope", scope)]
+    create += ["--email", "bench@example.org"]
     subprocess.run(
         create,
         cwd=project,
@@ -92,6 +103,29 @@ def token_login(server: Server, project: Path) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return str(json.load(response)["access_token"])
+
+
+@contextmanager
+def mail_catcher() -> Iterator[str]:
+    """aiosmtpd's own command on a free port (as a project's README runs it); its MAIL_URL."""
+    port = free_port()
+    command = [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+    catcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if port_is_open(port):
+                break
+            time.sleep(0.1)
+        yield f"smtp://127.0.0.1:{port}?tls=none"
+    finally:
+        catcher.terminate()
+        catcher.wait(timeout=30)
+
+
+def verify_address(work: Path, username: str) -> None:
+    """Mark the user's address verified, as the code mailed to it would."""
+    with sqlite3.connect(work / "token.sqlite3") as connection:
+        connection.execute("UPDATE users SET email_verified = 1 WHERE username = ?", (username,))
 
 
 def personal_token(server: Server, access_token: str) -> str:
@@ -121,6 +155,8 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
     provider.start()
     spans = Sink()  # the traced server's collector
     spans.start()
+    catcher = mail_catcher()
+    mail_url = catcher.__enter__()
     try:
         secrets_file = work / "client_secrets.json"
         api = provider.api_client
@@ -159,7 +195,15 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
                 sqlite(work, "traced"),
                 OTEL_EXPORTER_OTLP_ENDPOINT=spans.url,
             ),
-            "token": generated(projects["token"], work, "token", sqlite(work, "token")),
+            "token": generated(
+                projects["token"],
+                work,
+                "token",
+                sqlite(work, "token"),
+                MAIL_URL=mail_url,
+                MAIL_FROM="Bench <bench@example.org>",
+                PASSWORD_RESET_RATE_LIMIT="1000000 per minute",
+            ),
             "introspection": generated(
                 projects["oidc"],
                 work,
@@ -210,8 +254,17 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
                 endpoints[label] = (url, headers)
             pat = personal_token(servers["token"], bearer["token"])
             endpoints["token PAT list"] = (urls["token"] + LIST, {"Authorization": f"Bearer {pat}"})
-            medians = alternate(endpoints, [(a, b) for _t, a, b, _r in PAIRS], seconds, rounds)
+            verify_address(work, "bench")
+            for label in ("reset known", "reset unknown"):
+                endpoints[label] = (urls["token"] + RESET, {})
+            bodies = {
+                "reset known": json.dumps({"login": "bench"}),
+                "reset unknown": json.dumps({"login": "nobody-at-all"}),
+            }
+            pairs = [(a, b) for _t, a, b, _r in PAIRS]
+            medians = alternate(endpoints, pairs, seconds, rounds, bodies)
     finally:
+        catcher.__exit__(None, None, None)
         spans.stop()
         provider.stop()
     return [

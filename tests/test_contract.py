@@ -26,6 +26,7 @@ import requests
 
 from tests.bakery import bake, fingerprint, run_once
 from tests.ci import unavailable
+from tests.dbservers import free_port, port_is_open
 from tests.matrix import combination_id, combinations
 from tests.projects import PYTHON, load_oidc_provider, project_env, run
 
@@ -152,7 +153,11 @@ def test_served_project_keeps_its_contract(
                 unavailable("no redis-server for the jobs API")
             own = "contract-" + uuid.uuid4().hex
             env.update(REDIS_URL=redis_url, TASKS_QUEUE=own, RATELIMIT_KEY_PREFIX=own)
-        with auth_for(combo["auth"], project, env, tmp_path) as headers:
+        if combo["auth"] == "token":
+            # The reset route sends mail: the catcher a project's README runs, on a free port.
+            env.update(MAIL_FROM="API <no-reply@example.org>")
+            env.update(PASSWORD_RESET_RATE_LIMIT="100000 per minute")
+        with auth_for(combo["auth"], project, env, tmp_path) as headers, mail_catcher(env):
             with serve(project, env, tmp_path / "server.log") as api:
                 if combo["auth"] == "token":
                     headers.update(token_login(api, env))
@@ -169,6 +174,29 @@ def test_served_project_keeps_its_contract(
                 concurrent_patches(api, headers)
 
     run_once(outcomes, f"contract-{combo['database']}-" + fingerprint(project), check)
+
+
+@contextmanager
+def mail_catcher(env: dict[str, str]) -> Iterator[None]:
+    """With MAIL_FROM set: aiosmtpd's own command on a free port, as a project's README says to
+    see mail locally, and MAIL_URL pointing at it."""
+    if "MAIL_FROM" not in env:
+        yield
+        return
+    port = free_port()
+    command = [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+    catcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if port_is_open(port) or catcher.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert port_is_open(port), f"the mail catcher did not listen on {port}"
+        env["MAIL_URL"] = f"smtp://127.0.0.1:{port}?tls=none"
+        yield
+    finally:
+        catcher.terminate()
+        catcher.wait(timeout=30)
 
 
 def token_login(api: str, env: dict[str, str]) -> dict[str, str]:

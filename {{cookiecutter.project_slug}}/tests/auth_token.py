@@ -83,6 +83,7 @@ SETTINGS = {
     "ARGON2_MEMORY_COST": 64,
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "1000 per minute",
+    "PASSWORD_RESET_RATE_LIMIT": "1000 per minute",
 }
 
 

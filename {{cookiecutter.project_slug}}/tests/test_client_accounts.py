@@ -69,6 +69,7 @@ def test_a_machine_uses_a_token_from_the_environment(client_cli: ClientCLI, tmp_
     assert machine.json("whoami") == {
         "username": "alice",
         "email": None,
+        "email_verified": False,
         "scopes": ["resources:read"],
     }
     assert machine.json("resources", "list")["items"] == []

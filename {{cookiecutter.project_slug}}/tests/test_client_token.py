@@ -24,6 +24,7 @@ def test_login_keeps_the_tokens_in_a_private_file(client_cli: ClientCLI) -> None
     assert json.loads(result.stdout) == {
         "username": "alice",
         "email": None,
+        "email_verified": False,
         "scopes": ["resources:read", "resources:write"],
     }
     tokens = stored(client_cli)

@@ -7,12 +7,21 @@ are listed, with their reasons, in schemathesis.toml.
 """
 
 import tempfile
+{%- if cookiecutter.auth == "token" %}
+from collections.abc import Iterator
+{%- endif %}
 from typing import Any
 
+{% if cookiecutter.auth == "token" -%}
+import pytest
+{% endif -%}
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
 
+{% if cookiecutter.auth == "token" -%}
+from mailcatcher import Mailbox, smtp_server
+{% endif -%}
 from {{ cookiecutter.package_name }} import create_app
 
 # The spec does not depend on the database, so an app on an empty in-memory one serves it when
@@ -26,6 +35,22 @@ SPEC = schemathesis.openapi.from_wsgi(
 
 
 CALLER_SCOPES = ("resources:read", "resources:write", "users:admin")
+
+
+{%- if cookiecutter.auth == "token" %}
+
+
+@pytest.fixture(scope="module")
+def catcher() -> Iterator[tuple[str, Mailbox]]:
+    with smtp_server() as served:
+        yield served
+
+
+@pytest.fixture(name="settings")
+def mail_settings(auth_settings: dict[str, Any], catcher: tuple[str, Mailbox]) -> dict[str, Any]:
+    """Mail on, to a real SMTP server: the routes that send it answer as in production."""
+    return {**auth_settings, "MAIL_URL": catcher[0], "MAIL_FROM": "API <no-reply@example.org>"}
+{%- endif %}
 
 
 # derandomize: the same cases on every run, so a CI failure is reproducible, never a flake.

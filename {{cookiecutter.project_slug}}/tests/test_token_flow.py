@@ -68,6 +68,7 @@ def test_me_shows_the_user_and_sorted_scopes(client: FlaskClient, auth: AuthActi
     assert response.get_json() == {
         "username": "alice",
         "email": None,
+        "email_verified": False,
         "scopes": ["resources:read", "resources:write"],
     }
 

@@ -51,6 +51,7 @@ def test_an_admin_creates_a_user_who_logs_in_and_the_cli_sees(
     assert {k: v for k, v in body.items() if k not in {"id", "created_at"}} == {
         "username": "dana",
         "email": "Dana@Example.org",
+        "email_verified": False,
         "scopes": [READ],
         "active": True,
     }

@@ -51,8 +51,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db)
     ma.init_app(app)
     api = Api(app, spec_kwargs={"extra_plugins": [ProblemDocuments(), BodyErrors()]})
-    auth.init_app(app, api)
+    # tasks first: the auth backend may register background work with it
     tasks.init_app(app)
+    auth.init_app(app, api)
 
     # request handling shared by every route
     middleware.init_app(app)

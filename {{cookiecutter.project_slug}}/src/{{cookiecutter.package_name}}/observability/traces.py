@@ -18,6 +18,8 @@ worker_process_init). Off, no instrumentation, tracing SDK or exporter is import
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -108,6 +110,30 @@ def current_ids() -> dict[str, str]:
         "trace_id": trace.format_trace_id(context.trace_id),
         "span_id": trace.format_span_id(context.span_id),
     }
+
+
+def captured() -> object | None:
+    """The trace context of this moment, for work that runs later elsewhere (None: untraced)."""
+    if not enabled():
+        return None
+    from opentelemetry import context
+
+    return context.get_current()
+
+
+@contextmanager
+def carried(captured_context: object | None) -> Iterator[None]:
+    """Run a block in a context captured() took: its log lines name that trace."""
+    if captured_context is None:
+        yield
+        return
+    from opentelemetry import context
+
+    token = context.attach(captured_context)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 class TraceIdFilter(logging.Filter):

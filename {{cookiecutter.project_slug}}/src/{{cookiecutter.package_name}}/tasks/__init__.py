@@ -4,6 +4,6 @@ The backend lives in its own module, as auth's do: none.py (no jobs) or celery.p
 the job kinds; models.py, the jobs table; worker.py, the worker command).
 """
 
-from .{{ cookiecutter.tasks }} import SETTINGS, init_app
+from .{{ cookiecutter.tasks }} import SETTINGS, init_app, later, register
 
-__all__ = ["SETTINGS", "init_app"]
+__all__ = ["SETTINGS", "init_app", "later", "register"]

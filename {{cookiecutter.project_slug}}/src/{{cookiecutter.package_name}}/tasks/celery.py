@@ -5,6 +5,8 @@ The Celery app is built from the Flask app's settings (Flask's "Background Tasks
 pattern), so tasks use the same models, database and configuration as the API.
 """
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
@@ -15,6 +17,8 @@ from ..config import POSITIVE, Setting, Settings
 from ..extensions import db
 from ..observability import traces
 from . import jobs
+
+logger = logging.getLogger(__name__)
 
 # Read from the environment like the core settings (see .env.example).
 SETTINGS: Settings = {
@@ -91,3 +95,29 @@ def dispose_connections(app: Flask) -> None:
     """A forked pool process must not share its parent's database connections."""
     with app.app_context():
         db.engine.dispose(close=False)
+
+
+def register(
+    app: Flask, name: str, function: Callable[..., None], retry_on: tuple[type[Exception], ...]
+) -> None:
+    """Let later(name, ...) run function on a worker, again with backoff (up to 8 times, at most
+    10 minutes apart) while it raises one of retry_on."""
+    celery: Celery = app.extensions["celery"]
+    celery.task(
+        name=name,
+        autoretry_for=retry_on,
+        retry_backoff=True,
+        retry_backoff_max=600,
+        max_retries=8,
+        ignore_result=True,
+    )(function)
+
+
+def later(name: str, *args: Any) -> None:
+    """Run the function registered as name with args on a worker. A broker that cannot take it
+    is logged, not raised: the caller's answer does not depend on it."""
+    celery: Celery = current_app.extensions["celery"]
+    try:
+        celery.tasks[name].apply_async(args, retry=False)
+    except (OperationalError, OSError):
+        logger.exception("%s not queued: the broker did not take it", name)

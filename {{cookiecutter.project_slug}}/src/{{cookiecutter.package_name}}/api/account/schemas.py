@@ -8,6 +8,7 @@ from ..users.schemas import PASSWORD, email
 class MeSchema(ma.Schema):
     username = ma.fields.String(required=True)
     email = email(required=True)
+    email_verified = ma.fields.Boolean(required=True)
     scopes = ma.fields.List(
         ma.fields.String(), required=True, metadata={"description": "What this token grants"}
     )

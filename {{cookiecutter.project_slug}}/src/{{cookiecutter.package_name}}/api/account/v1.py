@@ -49,6 +49,7 @@ def me_shown(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
         "email": user.email,
+        "email_verified": user.email_verified,
         "scopes": sorted(current_identity().scopes),
     }
 

@@ -27,6 +27,9 @@ class UserSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     username = ma.fields.String(required=True)
     email = email(required=True)
+    email_verified = ma.fields.Boolean(
+        required=True, metadata={"description": "Proven by a code mailed to it"}
+    )
     scopes = ma.fields.Method(
         "scope_list", required=True, metadata={"type": "array", "items": {"type": "string"}}
     )

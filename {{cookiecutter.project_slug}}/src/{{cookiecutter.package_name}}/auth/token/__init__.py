@@ -11,13 +11,15 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 from flask_limiter import RateLimitExceeded
 
+from ... import mail, tasks
+from ...config import Settings
 from ...errors import problem
 from ..base import DocsLogin
 from ..cache import TokenCache
-from . import cli, routes
+from . import cli, recovery, routes
 from .accounts import AccountError
 from .pats import PAT_SCHEME, PAT_SCHEME_NAME
-from .settings import SETTINGS, configure_jwt
+from .settings import TOKEN_SETTINGS, configure_jwt
 from .tokens import CHECKED, SCHEME_NAME, SECURITY_SCHEME, authenticate, jwt
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
 ]
 
 BLUEPRINTS: tuple[Blueprint, ...] = (routes.blp,)
+# The token backend's settings and its mail's: resets and verifications are sent by mail.
+SETTINGS: Settings = {**TOKEN_SETTINGS, **mail.SETTINGS}
 # Besides access tokens, personal access tokens: /docs' Authorize takes one as it is.
 OTHER_SCHEMES: dict[str, dict[str, Any]] = {PAT_SCHEME_NAME: PAT_SCHEME}
 
@@ -58,6 +62,8 @@ def init_app(app: Flask) -> None:
     routes.limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, routes.too_many_requests)
     app.register_error_handler(AccountError, refused)
+    mail.init_app(app)
+    tasks.register(app, recovery.RESET_JOB, recovery.request_reset, retry_on=mail.TEMPORARY)
     app.cli.add_command(cli.users)
     app.cli.add_command(cli.tokens)
 

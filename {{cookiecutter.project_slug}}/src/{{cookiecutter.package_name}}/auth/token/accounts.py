@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import utcnow
-from . import events, pats
+from . import codes, events, pats
 from .models import PersonalAccessToken, RefreshToken, User
 from .passwords import check_new_password, hash_password, verify_password
 from .tokens import end_sessions, forget_checked
@@ -71,6 +71,7 @@ def create_user(
     db.session.add(user)
     commit_unique(user)
     events.record(events.USER_CREATED, user, actor)
+    verify_address(user)
     return user
 
 
@@ -84,7 +85,7 @@ def update_user(
 ) -> User:
     """Change a user's address, scopes or state; what is not given stays. Disabling ends every
     session at once; losing the last active admin is refused."""
-    was_active = user.active
+    was_active, address = user.active, user.email_key
     # Unflushed until the commit: keep_an_admin reads the state stored before the change.
     with db.session.no_autoflush:
         if scopes is not None:
@@ -97,7 +98,7 @@ def update_user(
             keep_an_admin(user, "scopes" if user.active else "active")
         if not user.active:
             end_sessions(user)
-            _revoke_pats(user)
+            revoke_pats(user)
     commit_unique(user)
     if scopes is not None:
         forget_checked()  # a token keeps only the scopes its user still has
@@ -105,7 +106,14 @@ def update_user(
         events.record(events.USER_ENABLED if user.active else events.USER_DISABLED, user, actor)
     if scopes is not None or not isinstance(email, EllipsisType):
         events.record(events.USER_CHANGED, user, actor)
+    if user.email_key != address:
+        verify_address(user)
     return user
+
+
+def verify_address(user: User) -> None:
+    """Mail a new address a code that proves it (until then no reset goes there)."""
+    codes.send_verification(user, current_app.config["EMAIL_VERIFY_HOURS"])
 
 
 def delete_user(user: User, actor: User | None = None) -> None:
@@ -135,6 +143,7 @@ def change_password(user: User, current: str, new: str, keep_session: str | None
         raise AccountError("new_password", problem)
     user.password_hash = hash_password(new)
     end_sessions(user, keep=keep_session)
+    codes.void(user, codes.RESET)
     db.session.commit()
     events.record(events.PASSWORD_CHANGED, user, user)
 
@@ -173,14 +182,14 @@ def issue_pat(
 
 def revoke_pat(user: User, pat_id: int) -> bool:
     """Revoke one of the user's personal access tokens; False if they have no such live one."""
-    revoked = _revoke_pats(user, pat_id)
+    revoked = revoke_pats(user, pat_id)
     db.session.commit()
     if revoked:
         events.record(events.PAT_REVOKED, user, user)
     return revoked > 0
 
 
-def _revoke_pats(user: User, pat_id: int | None = None) -> int:
+def revoke_pats(user: User, pat_id: int | None = None) -> int:
     """Revoke the user's live personal access tokens, or the one given (the caller commits)."""
     forget_checked()
     revoke = (
@@ -217,6 +226,7 @@ def set_email(user: User, email: str | None) -> None:
     """Give the user an address, kept as written and unique whatever its case; None removes it."""
     if email is None:
         user.email = user.email_key = None
+        user.email_verified = False
         return
     if len(email) > EMAIL_MAX_LENGTH:
         raise AccountError("email", f"An email address is at most {EMAIL_MAX_LENGTH} characters.")
@@ -224,6 +234,8 @@ def set_email(user: User, email: str | None) -> None:
         _EMAIL(email)
     except ValidationError:
         raise AccountError("email", f"Not an email address: {email!r}.") from None
+    if email.casefold() != user.email_key:
+        user.email_verified = False  # until a code sent there comes back
     user.email, user.email_key = email, email.casefold()
 
 

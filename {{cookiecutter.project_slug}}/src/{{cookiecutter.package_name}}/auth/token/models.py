@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import Base
@@ -18,6 +18,8 @@ class User(Base):
     # (accounts.set_email keeps both). Unset on both for a user without one.
     email: Mapped[str | None] = mapped_column(String(254))
     email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # Whether the address has been proven by a code sent to it: only then is a reset sent there.
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_hash: Mapped[str] = mapped_column(String(255))
     # Space-separated, as in an OAuth 2 "scope" parameter.
     scopes: Mapped[str] = mapped_column(String(1000), default="")
@@ -90,3 +92,22 @@ class PersonalAccessToken(Base):
     @property
     def scope_list(self) -> list[str]:
         return sorted(self.scope_set)
+
+
+class AccountCode(Base):
+    """A one-time code sent by mail: to reset a forgotten password, or to verify an address.
+    The row holds its SHA-256, never the code; a newer code of the same purpose replaces it, a
+    password change voids the reset codes, and using one deletes it (recovery.py)."""
+
+    __tablename__ = "account_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # recovery.RESET or recovery.VERIFY
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address a verification code proves (the user's may have changed since it was sent).
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

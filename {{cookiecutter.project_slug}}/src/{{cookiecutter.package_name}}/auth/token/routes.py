@@ -31,8 +31,10 @@ from .tokens import (
 )
 
 BLUEPRINT = "auth_v1"
-# The routes of one's own account (account.py) that ask for the password again.
+# The routes of one's own account (api/account) that ask for the password again, and those
+# that send or take codes by mail (api/recovery).
 ACCOUNT_BLUEPRINT = "account_v1"
+RECOVERY_BLUEPRINT = "recovery_v1"
 blp = Blueprint(
     BLUEPRINT,
     __name__,
@@ -52,7 +54,7 @@ BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
 @limiter.request_filter
 def _unlimited() -> bool:
     """Only the routes that take a password have limits: the others skip the limiter's work."""
-    return request.blueprint not in {BLUEPRINT, ACCOUNT_BLUEPRINT}
+    return request.blueprint not in {BLUEPRINT, ACCOUNT_BLUEPRINT, RECOVERY_BLUEPRINT}
 
 
 class LoginSchema(ma.Schema):
@@ -101,9 +103,17 @@ def login_rate_limit() -> str:
 
 def username_key() -> str:
     """Count attempts per username, whatever the address, against password spraying."""
+    return f"username:{body_field('username')}"
+
+
+def login_key() -> str:
+    """Count reset requests per username or email address, whatever the client's address."""
+    return f"login:{body_field('login')}"
+
+
+def body_field(name: str) -> str:
     body = request.get_json(silent=True) if request.is_json else request.form
-    username = body.get("username") if isinstance(body, dict) else None
-    return f"username:{str(username).casefold()}"
+    return str(body.get(name) if isinstance(body, dict) else None).casefold()
 
 
 # Counted across /login and /token: either route spends the same allowance.
@@ -112,6 +122,19 @@ logins_per_username = limiter.shared_limit(
 )
 logins_per_address = limiter.shared_limit(
     login_rate_limit, "logins-per-address", error_message=TOO_MANY_LOGINS
+)
+
+
+def reset_rate_limit() -> str:
+    return str(current_app.config["PASSWORD_RESET_RATE_LIMIT"])
+
+
+TOO_MANY_RESETS = "Too many reset requests; try again later."
+resets_per_login = limiter.shared_limit(
+    reset_rate_limit, "resets-per-login", key_func=login_key, error_message=TOO_MANY_RESETS
+)
+resets_per_address = limiter.shared_limit(
+    reset_rate_limit, "resets-per-address", error_message=TOO_MANY_RESETS
 )
 
 

@@ -27,7 +27,7 @@ def rate_limit(value: str) -> None:
 
 
 # Read from the environment like the core settings (see .env.example).
-SETTINGS: Settings = {
+TOKEN_SETTINGS: Settings = {
     "JWT_SECRET_KEY": Setting("str", ""),
     "JWT_ACCESS_TOKEN_MINUTES": Setting("int", 15, POSITIVE),
     "JWT_REFRESH_TOKEN_DAYS": Setting("int", 14, POSITIVE),
@@ -39,6 +39,13 @@ SETTINGS: Settings = {
     "REFRESH_GRACE_SECONDS": Setting("int", 10, NON_NEGATIVE),
     # The longest lifetime a personal access token may be given, in days.
     "PAT_MAX_DAYS": Setting("int", 90, POSITIVE),
+    # How long a mailed password reset code, and an address verification code, can be used.
+    "PASSWORD_RESET_MINUTES": Setting("int", 30, POSITIVE),
+    "EMAIL_VERIFY_HOURS": Setting("int", 48, POSITIVE),
+    # The front end's page for a reset, "{code}" standing for the code; empty: the code alone.
+    "PASSWORD_RESET_URL": Setting("str", ""),
+    # Reset requests allowed per username or address, and per client address.
+    "PASSWORD_RESET_RATE_LIMIT": Setting("str", "5 per hour", rate_limit),
     "PASSWORD_MIN_LENGTH": Setting("int", 12, POSITIVE),
     "PASSWORD_REQUIRED_CLASSES": Setting("str", "lower,upper,digit", check_classes),
     "LOGIN_RATE_LIMIT": Setting("str", "5 per minute", rate_limit),
