@@ -1,8 +1,9 @@
-"""Fixtures of the token backend: auth (users and tokens for any caller) and auth_settings."""
+"""Fixtures of the token backend: auth (users and tokens for any caller), auth_settings, and a
+mail catcher (catcher, mailbox) for the routes that send mail."""
 
 import json
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from mailcatcher import Mailbox, smtp_server
 from {{ cookiecutter.package_name }}.auth.token.models import User
 from {{ cookiecutter.package_name }}.auth.token.passwords import hash_password
 from {{ cookiecutter.package_name }}.auth.token.routes import limiter
@@ -84,6 +86,7 @@ SETTINGS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "1000 per minute",
     "PASSWORD_RESET_RATE_LIMIT": "1000 per minute",
+    "SIGN_UP_RATE_LIMIT": "1000 per minute",
 }
 
 
@@ -142,3 +145,20 @@ def reset_auth() -> Callable[[Flask], None]:
 @pytest.fixture
 def auth(app: Flask, client: FlaskClient) -> AuthActions:
     return AuthActions(app, client)
+
+
+@pytest.fixture(scope="module")
+def catcher() -> Iterator[tuple[str, Mailbox]]:
+    """A real SMTP server for a test module: its MAIL_URL, and what it receives."""
+    with smtp_server() as served:
+        yield served
+
+
+@pytest.fixture
+def mailbox(catcher: tuple[str, Mailbox]) -> Iterator[Mailbox]:
+    """The catcher's messages, none yet; it answers 250 again afterwards."""
+    box = catcher[1]
+    box.messages.clear()
+    yield box
+    box.reply = "250 OK"
+    box.deferring = 0

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from flask import Flask
 
 from ci import unavailable
 
@@ -56,13 +57,24 @@ class Mailbox:
         assert arrived, f"{len(self.messages)} of {count} messages came in {timeout} s"
         return self.messages[:count]
 
+    def text(self, message: EmailMessage) -> str:
+        """A message's plain-text part."""
+        plain = message.get_body(("plain",))
+        assert plain is not None
+        content: str = plain.get_content()
+        return content
+
     def code(self, message: EmailMessage) -> str:
         """The code in a message's plain-text part."""
-        text = message.get_body(("plain",))
-        assert text is not None
-        found = CODE.search(text.get_content())
-        assert found, text.get_content()
+        found = CODE.search(self.text(message))
+        assert found, self.text(message)
         return found.group(1)
+
+
+def drained(app: Flask) -> None:
+    """Wait until the background has done what it was given (tasks=celery here runs it inline)."""
+    if background := app.extensions.get("background"):
+        background.queue.join()
 
 
 def free_port() -> int:

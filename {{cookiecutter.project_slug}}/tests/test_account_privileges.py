@@ -1,5 +1,6 @@
-"""The privilege matrix of the account routes: the users API, your own account and your
-personal access tokens, for every kind of caller, with the status each gets."""
+"""The privilege matrix of the account routes: the users API, invitations, your own account,
+your personal access tokens and the routes that mail codes, for every kind of caller, with the
+status each gets (mail on, to a real SMTP server, and REGISTRATION=invite)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mailcatcher import Mailbox, drained
 from {{ cookiecutter.package_name }}.auth.token import accounts
 from {{ cookiecutter.package_name }}.auth.token.accounts import ADMIN_SCOPE
 from {{ cookiecutter.package_name }}.extensions import db
@@ -35,6 +37,8 @@ REFUSED = {"anonymous": 401, "disabled-admin": 401, "revoked-admin-pat": 401}
 ADMIN_ONLY = {**REFUSED, "reader": 403, "writer": 403, "admin-pat-reading": 403}
 # Any valid token; a personal access token only reads here.
 ANY_TOKEN = {**REFUSED, "reader": 200, "writer": 200, "admin": 200, "admin-pat-reading": 200}
+# A route that takes no token: whatever the caller sends, the same status.
+NO_TOKEN = dict.fromkeys(CALLERS, 202)
 
 
 def logins(status: int) -> dict[str, int]:
@@ -83,7 +87,25 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
         None,
         {**REFUSED, "reader": 404, "writer": 404, "admin": 404, "admin-pat-reading": 404},
     ),
+    ("get", USERS + "/invitations", None, {**ADMIN_ONLY, "admin": 200}),
+    ("post", USERS + "/invitations", {"email": "new@example.org"}, {**ADMIN_ONLY, "admin": 202}),
+    ("delete", USERS + "/invitations/1", None, {**ADMIN_ONLY, "admin": 404}),
+    ("post", AUTH + "/password-reset", {"login": "target"}, NO_TOKEN),
+    ("post", AUTH + "/email/verification", None, logins(202)),
+    (
+        "post",
+        AUTH + "/invitations/accept",
+        {"code": "not-mailed", "username": "new", "password": "Correct-Horse-7-battery"},
+        dict.fromkeys(CALLERS, 422),
+    ),
 ]
+
+
+@pytest.fixture
+def settings(auth_settings: dict[str, Any], catcher: tuple[str, Mailbox]) -> dict[str, Any]:
+    sender = "API <no-reply@example.org>"
+    return {**auth_settings, "MAIL_URL": catcher[0], "MAIL_FROM": sender, "REGISTRATION": "invite"}
+
 
 CASES = [
     pytest.param(method, path, body, caller, statuses[caller], id=f"{method}-{path}-{caller}")
@@ -136,7 +158,7 @@ def test_privilege_matrix(
         pat_id = accounts.issue_pat(owen, "owen's", (), 1)[0].id
     url = path.format(id=target.get_json()["id"], pat=pat_id)
     headers = headers_of(app, auth, caller)
-    if method in {"patch", "delete"} and path.startswith(USERS):
+    if method in {"patch", "delete"} and path.startswith(USERS + "/{id}"):
         headers["If-Match"] = client.get(url, headers=owner).headers["ETag"]
     request: Callable[..., Any] = getattr(client, method)
     response = request(url, json=body, headers=headers)
@@ -145,3 +167,4 @@ def test_privilege_matrix(
         assert response.mimetype == "application/problem+json"
     if expected == 401 or (expected == 403 and "scope" in response.get_json()["detail"]):
         assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+    drained(app)  # what it mailed is sent before the next test empties the tables

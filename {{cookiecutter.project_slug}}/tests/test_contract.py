@@ -7,9 +7,6 @@ are listed, with their reasons, in schemathesis.toml.
 """
 
 import tempfile
-{%- if cookiecutter.auth == "token" %}
-from collections.abc import Iterator
-{%- endif %}
 from typing import Any
 
 {% if cookiecutter.auth == "token" -%}
@@ -20,7 +17,7 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 
 {% if cookiecutter.auth == "token" -%}
-from mailcatcher import Mailbox, smtp_server
+from mailcatcher import Mailbox
 {% endif -%}
 from {{ cookiecutter.package_name }} import create_app
 
@@ -40,16 +37,12 @@ CALLER_SCOPES = ("resources:read", "resources:write", "users:admin")
 {%- if cookiecutter.auth == "token" %}
 
 
-@pytest.fixture(scope="module")
-def catcher() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as served:
-        yield served
-
-
 @pytest.fixture(name="settings")
 def mail_settings(auth_settings: dict[str, Any], catcher: tuple[str, Mailbox]) -> dict[str, Any]:
-    """Mail on, to a real SMTP server: the routes that send it answer as in production."""
-    return {**auth_settings, "MAIL_URL": catcher[0], "MAIL_FROM": "API <no-reply@example.org>"}
+    """Mail on, to a real SMTP server, and sign-up open: the routes that send mail answer as in
+    production."""
+    sender = "API <no-reply@example.org>"
+    return {**auth_settings, "MAIL_URL": catcher[0], "MAIL_FROM": sender, "REGISTRATION": "open"}
 {%- endif %}
 
 

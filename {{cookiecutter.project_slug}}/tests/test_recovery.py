@@ -6,7 +6,7 @@ import urllib.request
 {%- if cookiecutter.tasks == "celery" %}
 import uuid
 {%- endif %}
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from mailcatcher import Mailbox, free_port, smtp_server
+from mailcatcher import Mailbox, drained, free_port
 from {{ cookiecutter.package_name }}.auth.token import accounts
 from {{ cookiecutter.package_name }}.auth.token.models import AccountCode, User
 from {{ cookiecutter.package_name }}.extensions import db
@@ -36,29 +36,9 @@ SENDER = "Test API <no-reply@example.org>"
 MakeApp = Callable[..., Flask]
 
 
-@pytest.fixture(scope="module")
-def catcher() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as served:
-        yield served
-
-
 @pytest.fixture
 def settings(auth_settings: dict[str, Any], catcher: tuple[str, Mailbox]) -> dict[str, Any]:
     return {**auth_settings, "MAIL_URL": catcher[0], "MAIL_FROM": SENDER}
-
-
-@pytest.fixture
-def mailbox(catcher: tuple[str, Mailbox]) -> Iterator[Mailbox]:
-    box = catcher[1]
-    box.messages.clear()
-    yield box
-    box.reply = "250 OK"
-
-
-def drained(app: Flask) -> None:
-    """Wait until the background has done what it was given (tasks=celery here runs it inline)."""
-    if background := app.extensions.get("background"):
-        background.queue.join()
 
 
 def user_with_address(

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from {{ cookiecutter.package_name }}.auth.token.models import RefreshToken, User
+from {{ cookiecutter.package_name }}.auth.token.models import RefreshToken, Registration, User
 from {{ cookiecutter.package_name }}.extensions import db
 from {{ cookiecutter.package_name }}.models import utcnow
 
@@ -88,9 +88,7 @@ def test_disable_and_enable(runner: FlaskCliRunner, auth: AuthActions) -> None:
     assert "There is no user 'nobody'" in unknown.output
 
 
-def test_purge_deletes_only_expired_refresh_tokens(
-    runner: FlaskCliRunner, auth: AuthActions
-) -> None:
+def test_purge_deletes_only_what_has_expired(runner: FlaskCliRunner, auth: AuthActions) -> None:
     auth.create_user()
     auth.tokens()
     with runner.app.app_context():
@@ -98,12 +96,18 @@ def test_purge_deletes_only_expired_refresh_tokens(
         expired = utcnow() - timedelta(seconds=1)
         for jti in ("old-1", "old-2"):
             db.session.add(RefreshToken(jti=jti, family="f", user=user, expires_at=expired))
+        for expires_at in (expired, expired + timedelta(days=1)):
+            signed_up = Registration(kind="sign_up", email="s@example.org", expires_at=expires_at)
+            db.session.add(signed_up)
         db.session.commit()
     result = runner.invoke(args=["tokens", "purge"])
     assert result.exit_code == 0, result.output
-    assert result.output == "Deleted 2 expired refresh token(s).\n"
+    assert result.output == (
+        "Deleted 2 expired refresh token(s) and 1 sign-up(s) or invitation(s).\n"
+    )
     with runner.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RefreshToken)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
 
 
 def test_update_promotes_and_the_last_admin_stays(

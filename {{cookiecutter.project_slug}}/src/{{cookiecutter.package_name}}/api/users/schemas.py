@@ -13,12 +13,13 @@ PASSWORD = text(1024, min_length=1)
 SCOPES = {"description": "Scopes granted, e.g. resources:read; an admin grants only their own"}
 
 
-def email(**kwargs: Any) -> ma.fields.String:
-    """An address (accounts.set_email checks its form); null removes it."""
+def email(allow_none: bool = True, **kwargs: Any) -> ma.fields.String:
+    """An address (accounts.set_email checks its form); null removes it, where allowed."""
+    unique = "Unique whatever its case" + ("; null: none" if allow_none else "")
     return ma.fields.String(
-        allow_none=True,
+        allow_none=allow_none,
         validate=line(EMAIL_MAX_LENGTH),
-        metadata={"format": "email", "description": "Unique whatever its case; null: none"},
+        metadata={"format": "email", "description": unique},
         **kwargs,
     )
 

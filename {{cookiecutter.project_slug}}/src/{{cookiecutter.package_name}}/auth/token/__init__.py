@@ -3,7 +3,8 @@
 flask-jwt-extended makes and checks the tokens (tokens.py), argon2 hashes the passwords
 (passwords.py), Flask-Limiter slows password guessing (routes.py), and accounts.py decides what
 an account change does, for the users API (api/users), your own account's routes (api/account)
-and `flask users` / `flask tokens` (cli.py).
+and `flask users` / `flask tokens` (cli.py). Codes sent by mail reset a password or verify an
+address (recovery.py), and let people in by sign-up or invitation (registration.py).
 """
 
 from typing import Any
@@ -16,7 +17,7 @@ from ...config import Settings
 from ...errors import problem
 from ..base import DocsLogin
 from ..cache import TokenCache
-from . import cli, recovery, routes
+from . import cli, recovery, registration, routes
 from .accounts import AccountError
 from .pats import PAT_SCHEME, PAT_SCHEME_NAME
 from .settings import TOKEN_SETTINGS, configure_jwt
@@ -64,6 +65,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AccountError, refused)
     mail.init_app(app)
     tasks.register(app, recovery.RESET_JOB, recovery.request_reset, retry_on=mail.TEMPORARY)
+    registration.init_app(app)
     app.cli.add_command(cli.users)
     app.cli.add_command(cli.tokens)
 

@@ -61,8 +61,7 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create an active user who logs in with this password."""
-    if not USERNAME.fullmatch(username):
-        raise AccountError("username", USERNAME_RULE)
+    check_username(username)
     granted = checked_scopes(scopes, actor)
     if problem := check_new_password(password):
         raise AccountError("password", problem)
@@ -228,15 +227,24 @@ def set_email(user: User, email: str | None) -> None:
         user.email = user.email_key = None
         user.email_verified = False
         return
+    check_email(email)
+    if email.casefold() != user.email_key:
+        user.email_verified = False  # until a code sent there comes back
+    user.email, user.email_key = email, email.casefold()
+
+
+def check_username(username: str) -> None:
+    if not USERNAME.fullmatch(username):
+        raise AccountError("username", USERNAME_RULE)
+
+
+def check_email(email: str) -> None:
     if len(email) > EMAIL_MAX_LENGTH:
         raise AccountError("email", f"An email address is at most {EMAIL_MAX_LENGTH} characters.")
     try:
         _EMAIL(email)
     except ValidationError:
         raise AccountError("email", f"Not an email address: {email!r}.") from None
-    if email.casefold() != user.email_key:
-        user.email_verified = False  # until a code sent there comes back
-    user.email, user.email_key = email, email.casefold()
 
 
 def keep_an_admin(leaving: User, field: str) -> None:

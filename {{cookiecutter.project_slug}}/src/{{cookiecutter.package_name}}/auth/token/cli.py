@@ -9,13 +9,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ...extensions import db
-from . import accounts
+from . import accounts, registration
 from .models import User
 from .passwords import generate_password
 from .tokens import purge_expired
 
 users = AppGroup("users", help="Manage the users who can log in.")
-tokens = AppGroup("tokens", help="Manage the stored refresh tokens.")
+tokens = AppGroup("tokens", help="Manage the stored refresh tokens and mailed codes.")
 
 
 def find_user(username: str) -> User:
@@ -152,7 +152,9 @@ def delete_user(username: str) -> None:
 
 @tokens.command("purge")
 def purge_tokens() -> None:
-    """Delete the refresh tokens that have expired."""
-    count = purge_expired()
+    """Delete the refresh tokens, sign-ups and invitations that have expired."""
+    count, registrations = purge_expired(), registration.purge_expired()
     db.session.commit()
-    click.echo(f"Deleted {count} expired refresh token(s).")
+    click.echo(
+        f"Deleted {count} expired refresh token(s) and {registrations} sign-up(s) or invitation(s)."
+    )

@@ -1,4 +1,5 @@
-"""One-time codes sent by mail: issued, mailed, claimed.
+"""One-time codes sent by mail: issued, mailed, claimed (the codes of accounts; those of
+sign-ups and invitations, which are not accounts yet, are taken here too).
 
 A code is 32 random bytes in base64url, mailed once; its row keeps only its SHA-256. A newer code
 of the same purpose replaces the user's older one; claiming a code deletes its row in the same
@@ -8,14 +9,14 @@ statement that finds it live, so of two uses at once only one succeeds.
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import ColumnElement, CursorResult, delete, select
 
 from ... import mail
 from ...extensions import db
 from ...models import utcnow
-from .models import AccountCode, User
+from .models import AccountCode, Registration, User
 
 RESET, VERIFY = "reset", "verify"
 
@@ -51,17 +52,24 @@ def void(user: User, purpose: str) -> None:
 def claim(code: str, purpose: str) -> AccountCode | None:
     """The live code's row, deleted so nobody uses it again (the caller commits); None if the
     code is unknown, used, expired or replaced."""
+    return take(AccountCode, code, AccountCode.purpose == purpose)
+
+
+Coded = TypeVar("Coded", AccountCode, Registration)
+
+
+def take(  # noqa: UP047 (the project may target Python 3.11)
+    model: type[Coded], code: str, *criteria: ColumnElement[bool]
+) -> Coded | None:
+    """The live row of model that holds the code's hash and meets the criteria, deleted in the
+    statement that checks it is still there (the caller commits); None if there is none."""
     row = db.session.scalar(
-        select(AccountCode).where(
-            AccountCode.code_hash == digest(code),
-            AccountCode.purpose == purpose,
-            AccountCode.expires_at > utcnow(),
-        )
+        select(model).where(model.code_hash == digest(code), model.expires_at > utcnow(), *criteria)
     )
     if row is None:
         return None
-    claimed = db.session.execute(delete(AccountCode).where(AccountCode.id == row.id))
-    return row if cast(CursorResult[Any], claimed).rowcount == 1 else None
+    taken = db.session.execute(delete(model).where(model.id == row.id))
+    return row if cast(CursorResult[Any], taken).rowcount == 1 else None
 
 
 def send_verification(user: User, hours: int) -> None:

@@ -1,4 +1,5 @@
-"""Users, their server-side refresh tokens, and their personal access tokens."""
+"""Users, their server-side refresh tokens, their personal access tokens, the codes mailed to
+them, and the sign-ups and invitations that are not accounts yet."""
 
 from datetime import datetime
 
@@ -111,3 +112,31 @@ class AccountCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class Registration(Base):
+    """A way in that waits for its mailed code: a sign-up (REGISTRATION=open), or an admin's
+    invitation (invite). It is not an account: it holds no name or address back from anyone,
+    and the account is made only when the code comes back (registration.py). The row keeps the
+    code's SHA-256, set when the background mails it, never the code."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # registration.SIGN_UP or registration.INVITE
+    email: Mapped[str] = mapped_column(String(254))
+    # A sign-up's chosen name and password; an invitee chooses both when accepting.
+    username: Mapped[str | None] = mapped_column(String(150))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # An invitation's scopes, space-separated: the account gets them.
+    scopes: Mapped[str] = mapped_column(String(1000), default="")
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    @property
+    def scope_list(self) -> list[str]:
+        return sorted(self.scopes.split())

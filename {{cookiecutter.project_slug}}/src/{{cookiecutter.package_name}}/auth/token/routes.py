@@ -32,9 +32,10 @@ from .tokens import (
 
 BLUEPRINT = "auth_v1"
 # The routes of one's own account (api/account) that ask for the password again, and those
-# that send or take codes by mail (api/recovery).
+# that send or take codes by mail (api/recovery, api/registration).
 ACCOUNT_BLUEPRINT = "account_v1"
 RECOVERY_BLUEPRINT = "recovery_v1"
+REGISTRATION_BLUEPRINT = "registration_v1"
 blp = Blueprint(
     BLUEPRINT,
     __name__,
@@ -54,7 +55,8 @@ BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
 @limiter.request_filter
 def _unlimited() -> bool:
     """Only the routes that take a password have limits: the others skip the limiter's work."""
-    return request.blueprint not in {BLUEPRINT, ACCOUNT_BLUEPRINT, RECOVERY_BLUEPRINT}
+    limited = {BLUEPRINT, ACCOUNT_BLUEPRINT, RECOVERY_BLUEPRINT, REGISTRATION_BLUEPRINT}
+    return request.blueprint not in limited
 
 
 class LoginSchema(ma.Schema):
@@ -135,6 +137,24 @@ resets_per_login = limiter.shared_limit(
 )
 resets_per_address = limiter.shared_limit(
     reset_rate_limit, "resets-per-address", error_message=TOO_MANY_RESETS
+)
+
+
+def sign_up_rate_limit() -> str:
+    return str(current_app.config["SIGN_UP_RATE_LIMIT"])
+
+
+def email_key() -> str:
+    """Count sign-ups per address signed up with, whatever the client's address."""
+    return f"email:{body_field('email')}"
+
+
+TOO_MANY_SIGN_UPS = "Too many sign-ups; try again later."
+sign_ups_per_email = limiter.shared_limit(
+    sign_up_rate_limit, "sign-ups-per-email", key_func=email_key, error_message=TOO_MANY_SIGN_UPS
+)
+sign_ups_per_address = limiter.shared_limit(
+    sign_up_rate_limit, "sign-ups-per-address", error_message=TOO_MANY_SIGN_UPS
 )
 
 

@@ -7,7 +7,7 @@ from argon2 import DEFAULT_PARALLELISM
 from flask import Config
 from limits import parse_many
 from marshmallow import ValidationError
-from marshmallow.validate import Range, Regexp
+from marshmallow.validate import OneOf, Range, Regexp
 
 from ...config import NON_NEGATIVE, POSITIVE, RELAXED_ENVIRONMENTS, Setting, Settings
 from .passwords import check_classes
@@ -46,6 +46,12 @@ TOKEN_SETTINGS: Settings = {
     "PASSWORD_RESET_URL": Setting("str", ""),
     # Reset requests allowed per username or address, and per client address.
     "PASSWORD_RESET_RATE_LIMIT": Setting("str", "5 per hour", rate_limit),
+    # Who may make an account besides admins: nobody else (closed), anyone who proves an
+    # address by mail (open), or whoever an admin invites by mail (invite).
+    "REGISTRATION": Setting("str", "closed", OneOf(["closed", "open", "invite"])),
+    # Sign-ups allowed per address signed up with, and per client address.
+    "SIGN_UP_RATE_LIMIT": Setting("str", "5 per hour", rate_limit),
+    "INVITATION_DAYS": Setting("int", 7, POSITIVE),
     "PASSWORD_MIN_LENGTH": Setting("int", 12, POSITIVE),
     "PASSWORD_REQUIRED_CLASSES": Setting("str", "lower,upper,digit", check_classes),
     "LOGIN_RATE_LIMIT": Setting("str", "5 per minute", rate_limit),

@@ -1,0 +1,1 @@
+"""Invitations by mail (REGISTRATION=invite), managed by admins under /api/users/v1."""
