@@ -112,7 +112,15 @@ def app(
     reset_auth(app)
 
 
+def _finished(app: Flask) -> None:
+    """Wait for the work the app handed to a thread (tasks=none: mail after the answer), so none
+    of it runs on, holding a connection, once the test is over."""
+    if background := app.extensions.get("background"):
+        background.queue.join()
+
+
 def _empty(app: Flask) -> None:
+    _finished(app)
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
@@ -133,6 +141,7 @@ def make_app(
 
     yield make
     for extra in made:
+        _finished(extra)
         with extra.app_context():
             db.engine.dispose()
 
