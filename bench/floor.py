@@ -7,7 +7,8 @@ types; no validation, schemas, OpenAPI, error envelope, request ids or access lo
 
 Its cursor is plain URL-safe base64 of `[created_at, id]`, unsigned (the generated list signs
 its own with SECRET_KEY): the bench makes one with cursor() for the row a page follows. Served
-like the generated project (gunicorn, 2 sync workers); DATABASE_URL names the database.
+like the generated project (gunicorn, 2 sync workers: `bench.floor:create_app()`); DATABASE_URL
+names the database.
 """
 
 import base64
@@ -109,6 +110,3 @@ def create_app() -> Flask:
             db.create_all()
         db.engine.dispose()  # gunicorn forks the workers after this: no shared connection
     return app
-
-
-app = create_app() if "DATABASE_URL" in os.environ else None

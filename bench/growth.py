@@ -74,7 +74,8 @@ def drive(
         servers = {
             size: generated(project, work, f"{kind}-{size}", url) for size, url in databases.items()
         }
-        servers["floor"] = bare("bench.floor:app", work, f"{kind}-floor", databases["large"])
+        target = "bench.floor:create_app()"
+        servers["floor"] = bare(target, work, f"{kind}-floor", databases["large"])
         with running(servers) as urls:
             for size, url in databases.items():
                 fill(url, sizes[size])

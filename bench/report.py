@@ -61,7 +61,9 @@ def write_report(
     text = table(rows, suites)
     header = (
         f"# Benchmark\n\n{time.strftime('%Y-%m-%d %H:%M')}, {settings['cores']:.0f} cores, "
-        f"Python {platform.python_version()}. gunicorn with 2 sync workers on 127.0.0.1, "
+        f"Python {platform.python_version()}. gunicorn with 2 sync workers on 127.0.0.1 "
+        "(the rows named after a server: that server with 2 workers; the FastAPI floor: "
+        "uvicorn, 2 workers; cores: the CPU its processes used meanwhile), "
         f"`wrk -t2 -c16 -d{settings['seconds']:g}s`, medians of {settings['rounds']:.0f} "
         f"alternated run(s) per side; load average before the run {settings['load']:.2f} "
         "(other work on the machine skews the figures). `make bench` (BENCH_SECONDS, "

@@ -1,8 +1,9 @@
-"""Bake what the comparisons need, serve each under gunicorn, drive them with wrk, report.
+"""Bake what the comparisons need, serve each, drive them with wrk, report.
 
 Every comparison is measured in this run: A and B alternate (ABBA over the rounds) and the
 medians are compared, so the machine's drift falls on both sides. The stack's rows run on SQLite
-with 100 rows (bench.stack); those of lists as tables grow, on PostgreSQL and on MariaDB with
+with 100 rows (bench.stack), as do those of the servers the app could run under, against the
+FastAPI floor (bench.serving); those of lists as tables grow, on PostgreSQL and on MariaDB with
 1 000 and BENCH_ROWS rows (bench.growth).
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-from bench import growth, stack
+from bench import growth, serving, stack
 from bench.report import Row, write_report
 from bench.servers import PYTHON, ROOT, BenchError
 from tests import dbservers
@@ -140,6 +141,8 @@ def main() -> None:
         }
         say("serving on SQLite and driving with wrk")
         rows = stack.measure(projects, work, seconds, rounds)
+        say("serving under each candidate server, and the FastAPI floor under uvicorn")
+        rows += serving.measure(projects, work, seconds, rounds)
         notes = []
         for kind, project in served.items():
             say(f"{growth.DATABASES[kind]}: filling {large} rows, walking them, driving with wrk")

@@ -19,7 +19,7 @@ PACKAGE = "my_flask_api"  # of the default project name
 START_TIMEOUT = 60  # seconds for a server to answer /healthz
 STOP_TIMEOUT = 15
 WRK = ["wrk", "-t2", "-c16"]
-BOUND = re.compile(r"(?:Serving on|Listening at:) (http://[\d.:]+)")
+BOUND = re.compile(r"(?:Serving on|Listening at:|Uvicorn running on) (http://[\d.:]+)")
 
 
 class BenchError(RuntimeError):
@@ -29,8 +29,9 @@ class BenchError(RuntimeError):
 class Server:
     """One server process: start() spawns it, ready() waits for /healthz, stop() ends it by PID.
 
-    Each binds port 0, once, before forking: its URL is the address it logs (`Serving on URL`
-    from the generated command, gunicorn's own `Listening at: URL` from the bare ones).
+    Its URL is the address it logs: `Serving on URL` from the generated command, `Listening at:
+    URL` from gunicorn and granian, `Uvicorn running on URL`. gunicorn binds port 0 once, before
+    forking; granian and uvicorn are given a free port.
     """
 
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:

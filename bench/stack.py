@@ -179,7 +179,7 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
         )
         secrets = str(secrets_file)
         servers = {
-            "floor": bare("bench.floor:app", work, "floor", sqlite(work, "floor")),
+            "floor": bare("bench.floor:create_app()", work, "floor", sqlite(work, "floor")),
             "stock": bare(
                 "bench.stock_oidc:app",
                 work,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import serving
 from bench.growth import DATABASES, titles
 from bench.stack import DERIVED, PAIRS
 from tests import dbservers
@@ -58,6 +59,7 @@ def test_short_benchmark_writes_its_report(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text()
     rows = [title for title, *_ in PAIRS + DERIVED]
     rows += [title for name in DATABASES.values() for title in titles(name)]
+    rows += serving.titles()
     rows.append("bake one combination vs a trivial template")
     for title in rows:
         assert f"| {title} |" in report

@@ -1,0 +1,239 @@
+"""Which server runs the generated app best: each candidate with 2 workers, side by side with the
+FastAPI floor (bench.fastapi_floor under uvicorn) and with the bare Flask floor under the same
+server, on SQLite with 100 rows.
+
+The candidates, all maintained WSGI servers that a Flask project can run:
+- gunicorn with sync workers: the generated `<slug>` command as it ships;
+- gunicorn with gthread workers, 4 threads each: the same master, requests on threads;
+- granian's WSGI interface: HTTP parsing and the socket loop in Rust, the app on its threads.
+Each serves the auth=none project (health, the list's first page, a page by cursor in the middle
+of the table), the auth=token project (the same list, with an access token) and the bare floor.
+Every figure comes with the CPU that the server's processes burnt meanwhile, in cores: a server
+that wins by running more threads shows it.
+"""
+
+import os
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from bench import floor
+from bench.report import Row
+from bench.servers import PACKAGE, PYTHON, ROOT, BenchError, Server, bare, generated, running, wrk
+from bench.stack import SQLITE, SQLITE_ROWS, cursor_pages, sqlite, token_login
+from bench.tables import fill
+from bench.walk import LIST
+from tests.dbservers import free_port
+
+WORKERS = "2"
+GTHREADS = "4"
+CANDIDATES = ("gunicorn sync", "gunicorn gthread", "granian")
+FASTAPI = "FastAPI floor"
+# The least ratio the server issue asks for: the generated app at least as fast as the FastAPI
+# floor, within 0.85 of its own bare floor, and a token costing at most 8 %.
+VS_FASTAPI, VS_FLOOR, TOKEN = 1.0, 0.85, 0.92
+# (what, A, B, the least A/B asked for): endpoint labels of measure(), {candidate} filled in.
+COMPARISONS = [
+    ("/healthz vs FastAPI", "{candidate} health", f"{FASTAPI} health", VS_FASTAPI),
+    ("list 20, first page, vs FastAPI", "{candidate} list", f"{FASTAPI} list", VS_FASTAPI),
+    ("list 20 by cursor vs FastAPI", "{candidate} middle", f"{FASTAPI} middle", VS_FASTAPI),
+    ("list vs its bare floor", "{candidate} list", "{candidate} floor list", VS_FLOOR),
+    ("token-protected vs unprotected", "{candidate} token list", "{candidate} list", TOKEN),
+]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_command(candidate: str, target: str, port: int) -> list[str]:
+    """The command serving target (a factory, `module:function`) under the candidate."""
+    module, function = target.split(":")
+    if candidate == "granian":
+        return [
+            *(PYTHON, "-m", "granian", "--interface", "wsgi", "--workers", WORKERS),
+            *("--host", "127.0.0.1", "--port", str(port), "--factory", target),
+        ]
+    # --preload: the app made once, before the fork, as the generated command does.
+    command = [PYTHON, "-m", "gunicorn", "--preload", "--workers", WORKERS]
+    command += ["--worker-class", "gthread", "--threads", GTHREADS]
+    return [*command, "--bind", "127.0.0.1:0", f"{module}:{function}()"]
+
+
+def migrate(server: Server) -> None:
+    """Bring a project's database up to date, as its command does before serving."""
+    command = [PYTHON, "-m", "flask", "--app", PACKAGE, "db", "upgrade"]
+    done = subprocess.run(
+        command, cwd=server.cwd, env=server.env, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        raise BenchError(f"flask db upgrade failed:\n{done.stderr[-3000:]}")
+
+
+def app_under(candidate: str, project: Path, work: Path, name: str) -> Server:
+    """The generated app under a candidate: its own command for gunicorn sync, else the app set
+    up as the command sets it up (bench.entry), on a database migrated beforehand."""
+    server = generated(project, work, name, sqlite(work, name))
+    metrics = work / f"{name}-metrics"
+    metrics.mkdir()
+    server.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    if candidate == "gunicorn sync":
+        return server
+    server.env["PYTHONPATH"] += os.pathsep + str(ROOT)
+    migrate(server)
+    server.command = server_command(candidate, "bench.entry:create", free_port())
+    return server
+
+
+def floor_table(url: str) -> None:
+    """The floor's table, made before its workers start: each worker's own create_all then
+    finds it, instead of two racing to make it."""
+    engine = create_engine(url)
+    floor.Base.metadata.create_all(engine)
+    engine.dispose()
+
+
+def floor_under(candidate: str, work: Path, name: str) -> Server:
+    """The bare Flask floor under a candidate."""
+    floor_table(sqlite(work, name))
+    server = bare("bench.floor:create_app()", work, name, sqlite(work, name))
+    if candidate != "gunicorn sync":
+        server.command = server_command(candidate, "bench.floor:create_app", free_port())
+    return server
+
+
+def fastapi_floor(work: Path) -> Server:
+    """The FastAPI floor as its users run it: uvicorn with 2 workers."""
+    floor_table(sqlite(work, "fastapi"))
+    server = bare("bench.fastapi_floor:app", work, "fastapi", sqlite(work, "fastapi"))
+    port = str(free_port())
+    server.command = [PYTHON, "-m", "uvicorn", "bench.fastapi_floor:app", "--workers", WORKERS]
+    server.command += ["--host", "127.0.0.1", "--port", port]
+    return server
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time of a process and all its descendants so far (user and system, from /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, total = {root}, 0
+    for pid in sorted(parents):  # a child's pid is almost always above its parent's
+        if pid in tree or parents[pid] in tree:
+            tree.add(pid)
+    for pid in tree:
+        total += times.get(pid, 0)
+    return total / TICKS
+
+
+@dataclass
+class Figure:
+    rate: float  # requests per second, median of the rounds
+    cores: float  # CPU seconds per second of the server's processes, median of the rounds
+
+
+def drive(
+    endpoints: dict[str, tuple[str, dict[str, str], int]],
+    groups: list[list[str]],
+    seconds: float,
+    rounds: int,
+) -> dict[str, Figure]:
+    """Each endpoint (URL, headers, the server's PID) driven by wrk; in each group, in turn
+    forwards and backwards over the rounds, so the machine's drift falls on every member."""
+    if rounds > 1:
+        for url, headers, _pid in endpoints.values():
+            wrk(url, 1, headers)
+    rates: dict[str, list[float]] = {label: [] for label in endpoints}
+    cores: dict[str, list[float]] = {label: [] for label in endpoints}
+    for number in range(rounds):
+        for group in groups:
+            for label in group if number % 2 == 0 else reversed(group):
+                url, headers, pid = endpoints[label]
+                before, started = cpu_seconds(pid), time.perf_counter()
+                rates[label].append(wrk(url, seconds, headers))
+                cores[label].append((cpu_seconds(pid) - before) / (time.perf_counter() - started))
+    return {
+        label: Figure(statistics.median(rates[label]), statistics.median(cores[label]))
+        for label in endpoints
+    }
+
+
+def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) -> list[Row]:
+    """Serve every candidate and both floors at once, drive them, compare."""
+    servers: dict[str, Server] = {FASTAPI: fastapi_floor(work)}
+    for number, candidate in enumerate(CANDIDATES):
+        servers[f"{candidate} none"] = app_under(candidate, projects["none"], work, f"s{number}n")
+        servers[f"{candidate} token"] = app_under(candidate, projects["token"], work, f"s{number}t")
+        servers[f"{candidate} floor"] = floor_under(candidate, work, f"s{number}f")
+    with running(servers) as urls:
+        for server in servers.values():
+            fill(server.env["DATABASE_URL"], SQLITE_ROWS)
+        # One page in the middle, the same rows from each: the generated servers share the
+        # SECRET_KEY that signs the cursor, so its path and query serve on every one of them.
+        middle, fastapi_middle = cursor_pages(urls["gunicorn sync none"], urls[FASTAPI])
+        middle = middle.removeprefix(urls["gunicorn sync none"])
+        fastapi_middle = fastapi_middle.removeprefix(urls[FASTAPI])
+        endpoints: dict[str, tuple[str, dict[str, str], int]] = {}
+
+        def add(label: str, server: str, path: str, headers: dict[str, str] | None = None) -> None:
+            pid = servers[server].process.pid if servers[server].process else 0
+            endpoints[label] = (urls[server] + path, headers or {}, pid)
+
+        add(f"{FASTAPI} health", FASTAPI, "/healthz")
+        add(f"{FASTAPI} list", FASTAPI, LIST)
+        add(f"{FASTAPI} middle", FASTAPI, fastapi_middle)
+        for candidate in CANDIDATES:
+            add(f"{candidate} health", f"{candidate} none", "/healthz")
+            add(f"{candidate} list", f"{candidate} none", LIST)
+            add(f"{candidate} middle", f"{candidate} none", middle)
+            add(f"{candidate} floor list", f"{candidate} floor", LIST)
+            token = token_login(servers[f"{candidate} token"], projects["token"])
+            bearer = {"Authorization": f"Bearer {token}"}
+            add(f"{candidate} token list", f"{candidate} token", LIST, bearer)
+        groups = [
+            [label for label in endpoints if label.endswith(route)]
+            for route in (" health", " list", " middle")
+        ]
+        figures = drive(endpoints, groups, seconds, rounds)
+    return rows(figures)
+
+
+def rows(figures: dict[str, Figure]) -> list[Row]:
+    """Each candidate against the FastAPI floor per route, its own floor and its token list;
+    each side named with the cores it used."""
+
+    def side(label: str) -> str:
+        return f"{label} ({figures[label].cores:.2f} cores)"
+
+    found = []
+    for candidate in CANDIDATES:
+        for what, a, b, target in COMPARISONS:
+            a, b = a.format(candidate=candidate), b.format(candidate=candidate)
+            title = f"{candidate}: {what}"
+            found.append(
+                Row(
+                    title,
+                    SQLITE,
+                    side(a),
+                    figures[a].rate,
+                    side(b),
+                    figures[b].rate,
+                    "req/s",
+                    target,
+                )
+            )
+    return found
+
+
+def titles() -> list[str]:
+    """The rows' titles, in order (tests/test_bench.py checks that the report has each)."""
+    return [f"{candidate}: {what}" for candidate in CANDIDATES for what, *_ in COMPARISONS]
