@@ -5,7 +5,8 @@ server, on SQLite with 100 rows.
 The candidates, all maintained WSGI servers that a Flask project can run:
 - gunicorn with sync workers: the generated `<slug>` command as it ships;
 - gunicorn with gthread workers, 4 threads each: the same master, requests on threads;
-- granian's WSGI interface: HTTP parsing and the socket loop in Rust, the app on its threads.
+- granian's WSGI interface: HTTP parsing and the socket loop in Rust, the app on its threads;
+  as it comes, and with at most BACKPRESSURE requests at once per worker.
 Each serves the auth=none project (health, the list's first page, a page by cursor in the middle
 of the table), the auth=token project (the same list, with an access token) and the bare floor.
 Every figure comes with the CPU that the server's processes burnt meanwhile, in cores: a server
@@ -31,7 +32,10 @@ from tests.dbservers import free_port
 
 WORKERS = "2"
 GTHREADS = "4"
-CANDIDATES = ("gunicorn sync", "gunicorn gthread", "granian")
+CANDIDATES = ("gunicorn sync", "gunicorn gthread", "granian", "granian backpressure")
+# At most this many requests at once per granian worker: by default it allows as many as its
+# backlog over its workers, and warns that this may start 256 Python threads on 2 cores.
+BACKPRESSURE = "8"
 FASTAPI = "FastAPI floor"
 # The least ratio the server issue asks for: the generated app at least as fast as the FastAPI
 # floor, within 0.85 of its own bare floor, and a token costing at most 8 %.
@@ -50,11 +54,14 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def server_command(candidate: str, target: str, port: int) -> list[str]:
     """The command serving target (a factory, `module:function`) under the candidate."""
     module, function = target.split(":")
-    if candidate == "granian":
-        return [
+    if candidate.startswith("granian"):
+        command = [
             *(PYTHON, "-m", "granian", "--interface", "wsgi", "--workers", WORKERS),
             *("--host", "127.0.0.1", "--port", str(port), "--factory", target),
         ]
+        if candidate == "granian backpressure":
+            command += ["--backpressure", BACKPRESSURE]
+        return command
     # --preload: the app made once, before the fork, as the generated command does.
     command = [PYTHON, "-m", "gunicorn", "--preload", "--workers", WORKERS]
     command += ["--worker-class", "gthread", "--threads", GTHREADS]
