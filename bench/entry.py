@@ -1,5 +1,5 @@
 """The generated app set up as its server command sets it up, for the servers it does not run:
-`granian --interface wsgi --factory bench.entry:create`, `gunicorn 'bench.entry:create()'`.
+`granian --interface wsgi --factory bench.entry:create`, `gunicorn "bench.entry:create()"`.
 
 Its logging (LOG_FORMAT, so each request writes its access line, as under the command) and its
 metrics folder shared by the workers (PROMETHEUS_MULTIPROC_DIR, which the caller sets): the

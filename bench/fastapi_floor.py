@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bench import floor
 
-# The table exists: bench.serving makes it before the workers start.
+# The table exists: bench.servers.bare makes it before the workers start.
 engine = create_engine(os.environ["DATABASE_URL"])
 app = FastAPI()
 

@@ -7,7 +7,7 @@ types; no validation, schemas, OpenAPI, error envelope, request ids or access lo
 
 Its cursor is plain URL-safe base64 of `[created_at, id]`, unsigned (the generated list signs
 its own with SECRET_KEY): the bench makes one with cursor() for the row a page follows. Served
-like the generated project (gunicorn, 2 sync workers: `bench.floor:create_app()`); DATABASE_URL
+like the generated project (granian, 2 workers: `--factory bench.floor:create_app`); DATABASE_URL
 names the database.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request, url_for
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Index, Select, String, and_, or_, select
+from sqlalchemy import DateTime, Index, Select, String, and_, create_engine, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -104,9 +104,14 @@ def create_app() -> Flask:
     db.init_app(app)
     app.add_url_rule("/api/resources/v1", view_func=list_resources)
     app.add_url_rule("/healthz", view_func=healthz)
-    with app.app_context():
-        # Its own SQLite file; on a server, the table the generated project's migrations make.
-        if db.engine.dialect.name == "sqlite":
-            db.create_all()
-        db.engine.dispose()  # gunicorn forks the workers after this: no shared connection
     return app
+
+
+def create_table(url: str) -> None:
+    """The floor's table in its own SQLite file, made before its server starts: each worker makes
+    its app, and two making the table at once on one file would race. On a database server the
+    table is the one the generated project's migrations make."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()

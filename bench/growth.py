@@ -74,8 +74,7 @@ def drive(
         servers = {
             size: generated(project, work, f"{kind}-{size}", url) for size, url in databases.items()
         }
-        target = "bench.floor:create_app()"
-        servers["floor"] = bare(target, work, f"{kind}-floor", databases["large"])
+        servers["floor"] = bare("bench.floor:create_app", work, f"{kind}-floor", databases["large"])
         with running(servers) as urls:
             for size, url in databases.items():
                 fill(url, sizes[size])

@@ -1,4 +1,5 @@
-"""Servers under gunicorn on 127.0.0.1, each stopped by its PID, and wrk to drive them."""
+"""Servers on 127.0.0.1 as the generated command serves (granian), each stopped by its PID, and
+wrk to drive them."""
 
 import json
 import os
@@ -13,6 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench import floor
+from tests.dbservers import free_port
+
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "my_flask_api"  # of the default project name
@@ -20,6 +24,9 @@ START_TIMEOUT = 60  # seconds for a server to answer /healthz
 STOP_TIMEOUT = 15
 WRK = ["wrk", "-t2", "-c16"]
 BOUND = re.compile(r"(?:Serving on|Listening at:|Uvicorn running on) (http://[\d.:]+)")
+# The generated command's settings (its cli.py), which the floors are served with too.
+WORKERS = "2"
+BACKPRESSURE = "8"
 
 
 class BenchError(RuntimeError):
@@ -31,7 +38,7 @@ class Server:
 
     Its URL is the address it logs: `Serving on URL` from the generated command, `Listening at:
     URL` from gunicorn and granian, `Uvicorn running on URL`. gunicorn binds port 0 once, before
-    forking; granian and uvicorn are given a free port.
+    forking; granian (but under the command) and uvicorn are given a free port.
     """
 
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
@@ -59,7 +66,7 @@ class Server:
         )
 
     def terminate(self) -> None:
-        """Ask it to stop (gunicorn's master stops its workers on SIGTERM), once."""
+        """Ask it to stop (the main process stops its workers on SIGTERM), once."""
         if self.process is not None and self.process.returncode is None and not self.asked:
             self.process.terminate()
             self.asked = True
@@ -97,7 +104,7 @@ def base_env(pythonpath: Path, database_url: str) -> dict[str, str]:
 
 
 def generated(project: Path, work: Path, name: str, database_url: str, **settings: str) -> Server:
-    """A baked project served by its own command: migrations, then gunicorn, 2 workers."""
+    """A baked project served by its own command: migrations, then granian, 2 workers."""
     env = base_env(project / "src", database_url)
     env.update(
         APP_ENV="production",
@@ -111,10 +118,12 @@ def generated(project: Path, work: Path, name: str, database_url: str, **setting
     return Server(command, project, env, work / f"{name}.log")
 
 
-def bare(app: str, work: Path, name: str, database_url: str, **settings: str) -> Server:
-    """The floor (or stock Flask-OIDC on it) under the same gunicorn settings."""
+def bare(factory: str, work: Path, name: str, database_url: str, **settings: str) -> Server:
+    """The floor (or stock Flask-OIDC on it: a factory, `module:function`) under the generated
+    command's server settings, its table made beforehand."""
+    floor.create_table(database_url)
     env = {**base_env(ROOT, database_url), **settings}
-    return Server(gunicorn(app), ROOT, env, work / f"{name}.log")
+    return Server(granian(factory), ROOT, env, work / f"{name}.log")
 
 
 def _answers(url: str) -> bool:
@@ -125,14 +134,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-def gunicorn(app: str) -> list[str]:
-    """The floor's command: the same gunicorn settings as the generated project's.
-
-    --preload: the app is made once, before the fork, as the generated command makes it. Made
-    in each worker, the floor's create_all can run twice at once on one SQLite file; a worker
-    losing that race fails to boot, and gunicorn's master then exits mid-run.
-    """
-    return [PYTHON, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", "127.0.0.1:0", app]
+def granian(factory: str, backpressure: str | None = BACKPRESSURE) -> list[str]:
+    """granian serving the app a factory (`module:function`) makes in each worker, on a free
+    port, with the generated command's settings (or another backpressure; None: granian's own)."""
+    command = [PYTHON, "-m", "granian", "--interface", "wsgi", "--no-ws", "--workers", WORKERS]
+    if backpressure:
+        command += ["--backpressure", backpressure]
+    return [*command, "--host", "127.0.0.1", "--port", str(free_port()), "--factory", factory]
 
 
 def wrk(

@@ -3,14 +3,18 @@ FastAPI floor (bench.fastapi_floor under uvicorn) and with the bare Flask floor 
 server, on SQLite with 100 rows.
 
 The candidates, all maintained WSGI servers that a Flask project can run:
-- gunicorn with sync workers: the generated `<slug>` command as it ships;
-- gunicorn with gthread workers, 4 threads each: the same master, requests on threads;
-- granian's WSGI interface: HTTP parsing and the socket loop in Rust, the app on its threads;
-  as it comes, and with at most BACKPRESSURE requests at once per worker.
+- granian's WSGI interface (HTTP parsing and the socket loop in Rust, the app on its threads)
+  with at most BACKPRESSURE requests at once per worker: the generated `<slug>` command as it
+  ships, chosen by this comparison;
+- granian as it comes, which allows as many requests at once as its backlog over its workers
+  (and warns that this may start 256 Python threads on 2 cores);
+- gunicorn with gthread workers, 4 threads each: one master, requests on threads;
+- gunicorn with sync workers: the command as it shipped until 0.7.0.
 Each serves the auth=none project (health, the list's first page, a page by cursor in the middle
 of the table), the auth=token project (the same list, with an access token) and the bare floor.
 Every figure comes with the CPU that the server's processes burnt meanwhile, in cores: a server
-that wins by running more threads shows it.
+that wins by running more threads shows it. And the shipped server's largest worker must keep
+its memory flat over the runs (resident memory after them against after the warm-up).
 """
 
 import os
@@ -20,22 +24,29 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
-from bench import floor
 from bench.report import Row
-from bench.servers import PACKAGE, PYTHON, ROOT, BenchError, Server, bare, generated, running, wrk
+from bench.servers import (
+    BACKPRESSURE,
+    PACKAGE,
+    PYTHON,
+    ROOT,
+    WORKERS,
+    BenchError,
+    Server,
+    bare,
+    generated,
+    granian,
+    running,
+    wrk,
+)
 from bench.stack import SQLITE, SQLITE_ROWS, cursor_pages, sqlite, token_login
 from bench.tables import fill
 from bench.walk import LIST
 from tests.dbservers import free_port
 
-WORKERS = "2"
 GTHREADS = "4"
-CANDIDATES = ("gunicorn sync", "gunicorn gthread", "granian", "granian backpressure")
-# At most this many requests at once per granian worker: by default it allows as many as its
-# backlog over its workers, and warns that this may start 256 Python threads on 2 cores.
-BACKPRESSURE = "8"
+SHIPPED = "granian backpressure"
+CANDIDATES = (SHIPPED, "granian", "gunicorn gthread", "gunicorn sync")
 FASTAPI = "FastAPI floor"
 # The least ratio the server issue asks for: the generated app at least as fast as the FastAPI
 # floor, within 0.85 of its own bare floor, and a token costing at most 8 %.
@@ -49,23 +60,19 @@ COMPARISONS = [
     ("token-protected vs unprotected", "{candidate} token list", "{candidate} list", TOKEN),
 ]
 TICKS = os.sysconf("SC_CLK_TCK")
+# A worker's memory must stay flat under load: after every run at most 1.1x what it was warm.
+MEMORY = f"{SHIPPED}: the largest worker's memory under load"
 
 
-def server_command(candidate: str, target: str, port: int) -> list[str]:
+def server_command(candidate: str, target: str) -> list[str]:
     """The command serving target (a factory, `module:function`) under the candidate."""
-    module, function = target.split(":")
     if candidate.startswith("granian"):
-        command = [
-            *(PYTHON, "-m", "granian", "--interface", "wsgi", "--workers", WORKERS),
-            *("--host", "127.0.0.1", "--port", str(port), "--factory", target),
-        ]
-        if candidate == "granian backpressure":
-            command += ["--backpressure", BACKPRESSURE]
-        return command
-    # --preload: the app made once, before the fork, as the generated command does.
+        return granian(target, BACKPRESSURE if candidate == SHIPPED else None)
+    # --preload: the app made once, before the fork, as gunicorn's users run it.
     command = [PYTHON, "-m", "gunicorn", "--preload", "--workers", WORKERS]
-    command += ["--worker-class", "gthread", "--threads", GTHREADS]
-    return [*command, "--bind", "127.0.0.1:0", f"{module}:{function}()"]
+    if candidate == "gunicorn gthread":
+        command += ["--worker-class", "gthread", "--threads", GTHREADS]
+    return [*command, "--bind", "127.0.0.1:0", f"{target}()"]
 
 
 def migrate(server: Server) -> None:
@@ -79,45 +86,48 @@ def migrate(server: Server) -> None:
 
 
 def app_under(candidate: str, project: Path, work: Path, name: str) -> Server:
-    """The generated app under a candidate: its own command for gunicorn sync, else the app set
-    up as the command sets it up (bench.entry), on a database migrated beforehand."""
+    """The generated app under a candidate: its own command for the one it ships, else the app
+    set up as the command sets it up (bench.entry), on a database migrated beforehand."""
     server = generated(project, work, name, sqlite(work, name))
     metrics = work / f"{name}-metrics"
     metrics.mkdir()
     server.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
-    if candidate == "gunicorn sync":
+    if candidate == SHIPPED:
         return server
     server.env["PYTHONPATH"] += os.pathsep + str(ROOT)
     migrate(server)
-    server.command = server_command(candidate, "bench.entry:create", free_port())
+    server.command = server_command(candidate, "bench.entry:create")
     return server
-
-
-def floor_table(url: str) -> None:
-    """The floor's table, made before its workers start: each worker's own create_all then
-    finds it, instead of two racing to make it."""
-    engine = create_engine(url)
-    floor.Base.metadata.create_all(engine)
-    engine.dispose()
 
 
 def floor_under(candidate: str, work: Path, name: str) -> Server:
     """The bare Flask floor under a candidate."""
-    floor_table(sqlite(work, name))
-    server = bare("bench.floor:create_app()", work, name, sqlite(work, name))
-    if candidate != "gunicorn sync":
-        server.command = server_command(candidate, "bench.floor:create_app", free_port())
+    server = bare("bench.floor:create_app", work, name, sqlite(work, name))
+    server.command = server_command(candidate, "bench.floor:create_app")
     return server
 
 
 def fastapi_floor(work: Path) -> Server:
     """The FastAPI floor as its users run it: uvicorn with 2 workers."""
-    floor_table(sqlite(work, "fastapi"))
     server = bare("bench.fastapi_floor:app", work, "fastapi", sqlite(work, "fastapi"))
-    port = str(free_port())
     server.command = [PYTHON, "-m", "uvicorn", "bench.fastapi_floor:app", "--workers", WORKERS]
-    server.command += ["--host", "127.0.0.1", "--port", port]
+    server.command += ["--host", "127.0.0.1", "--port", str(free_port())]
     return server
+
+
+def worker_memory(main: int) -> float:
+    """The resident memory of the largest of a server's workers (the main process's children),
+    in MiB, from /proc."""
+    largest = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue  # ended meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields and int(fields["PPid"]) == main and "VmRSS" in fields:
+            largest = max(largest, int(fields["VmRSS"].split()[0]))
+    return largest / 1024
 
 
 def cpu_seconds(root: int) -> float:
@@ -156,9 +166,6 @@ def drive(
 ) -> dict[str, Figure]:
     """Each endpoint (URL, headers, the server's PID) driven by wrk; in each group, in turn
     forwards and backwards over the rounds, so the machine's drift falls on every member."""
-    if rounds > 1:
-        for url, headers, _pid in endpoints.values():
-            wrk(url, 1, headers)
     rates: dict[str, list[float]] = {label: [] for label in endpoints}
     cores: dict[str, list[float]] = {label: [] for label in endpoints}
     for number in range(rounds):
@@ -186,8 +193,8 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
             fill(server.env["DATABASE_URL"], SQLITE_ROWS)
         # One page in the middle, the same rows from each: the generated servers share the
         # SECRET_KEY that signs the cursor, so its path and query serve on every one of them.
-        middle, fastapi_middle = cursor_pages(urls["gunicorn sync none"], urls[FASTAPI])
-        middle = middle.removeprefix(urls["gunicorn sync none"])
+        middle, fastapi_middle = cursor_pages(urls[f"{SHIPPED} none"], urls[FASTAPI])
+        middle = middle.removeprefix(urls[f"{SHIPPED} none"])
         fastapi_middle = fastapi_middle.removeprefix(urls[FASTAPI])
         endpoints: dict[str, tuple[str, dict[str, str], int]] = {}
 
@@ -210,8 +217,16 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
             [label for label in endpoints if label.endswith(route)]
             for route in (" health", " list", " middle")
         ]
+        if rounds > 1:  # imports, connections, caches
+            for url, headers, _pid in endpoints.values():
+                wrk(url, 1, headers)
+        shipped = servers[f"{SHIPPED} none"].process
+        assert shipped is not None
+        warm = worker_memory(shipped.pid)
         figures = drive(endpoints, groups, seconds, rounds)
-    return rows(figures)
+        loaded = worker_memory(shipped.pid)
+    memory = Row(MEMORY, SQLITE, "after the runs", loaded, "after warm-up", warm, "MiB", 1.1, True)
+    return [*rows(figures), memory]
 
 
 def rows(figures: dict[str, Figure]) -> list[Row]:
@@ -243,4 +258,6 @@ def rows(figures: dict[str, Figure]) -> list[Row]:
 
 def titles() -> list[str]:
     """The rows' titles, in order (tests/test_bench.py checks that the report has each)."""
-    return [f"{candidate}: {what}" for candidate in CANDIDATES for what, *_ in COMPARISONS]
+    return [f"{candidate}: {what}" for candidate in CANDIDATES for what, *_ in COMPARISONS] + [
+        MEMORY
+    ]

@@ -179,9 +179,9 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
         )
         secrets = str(secrets_file)
         servers = {
-            "floor": bare("bench.floor:create_app()", work, "floor", sqlite(work, "floor")),
+            "floor": bare("bench.floor:create_app", work, "floor", sqlite(work, "floor")),
             "stock": bare(
-                "bench.stock_oidc:app",
+                "bench.stock_oidc:create_app",
                 work,
                 "stock",
                 sqlite(work, "stock"),

@@ -53,7 +53,7 @@ PROJECT_IMPORTS = frozenset(
         "flask_oidc",
         "flask_smorest",
         "flask_sqlalchemy",
-        "gunicorn",
+        "granian",
         "itsdangerous",
         "jinja2",
         "jwt",

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 
 from tests.images import RUN_FLAGS, Podman, PodmanFailed, tail
 
-READY_TIMEOUT = 60  # seconds for the entrypoint to migrate and gunicorn to answer /readyz
+READY_TIMEOUT = 60  # seconds for the entrypoint to migrate and granian to answer /readyz
 STOP_TIMEOUT = 10  # seconds podman waits after SIGTERM before SIGKILL
 HTTP_TIMEOUT = 10
 # Where Linux starts handing out ephemeral ports by default (net.ipv4.ip_local_port_range).
@@ -46,7 +47,7 @@ def unclaimed_port() -> int:
 class Response:
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: Message  # names case-insensitive: granian sends them in lower case
 
 
 def http(
@@ -59,9 +60,9 @@ def http(
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            status, raw, got = response.status, response.read(), dict(response.headers)
+            status, raw, got = response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
-        status, raw, got = error.code, error.read(), dict(error.headers)
+        status, raw, got = error.code, error.read(), error.headers
     return Response(status, json.loads(raw) if raw else None, got)
 
 

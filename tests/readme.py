@@ -42,7 +42,7 @@ def serve_block(
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its make, pip and gunicorn are stopped together
+            start_new_session=True,  # its make, pip and server are stopped together
         )
     try:
         deadline = time.monotonic() + timeout

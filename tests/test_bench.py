@@ -64,7 +64,7 @@ def test_short_benchmark_writes_its_report(tmp_path: Path) -> None:
     for title in rows:
         assert f"| {title} |" in report
         assert f"| {title} |" in result.stdout
-    assert "2 sync workers" in report
+    assert "granian with 2 workers" in report
     for name in DATABASES.values():  # the Data column names each server and its version
         assert re.search(rf"\| {name} [\d.]+, 10 000 vs 1 000 rows \|", report)
     # The plan of a keyset page, on each server, reads the index the list's migration makes.

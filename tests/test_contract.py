@@ -1,10 +1,10 @@
-"""Each auth x database project, served by gunicorn on its real database, keeps its contract.
+"""Each auth x database project, served by its command on its real database, keeps its contract.
 
 schemathesis runs all its checks and phases (coverage, fuzzing, stateful) against the baked
 project's /openapi.json over HTTP, authenticated as that backend really is: a user logged in
 through the API (token) or a token from the test identity provider (oidc). The allowed
 exceptions are the project's own schemathesis.toml. Then twenty concurrent PATCHes of one
-resource, spread over two gunicorn workers, must leave exactly one winner and nineteen 412s.
+resource, spread over two server workers, must leave exactly one winner and nineteen 412s.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Bearer:
 
 @contextmanager
 def serve(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run the project's own command (migrate, then gunicorn with 2 workers); yield its URL."""
+    """Run the project's own command (migrate, then granian with 2 workers); yield its URL."""
     command = [PYTHON, "-m", "my_flask_api.cli", "--port", "0", "--workers", "2"]
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=project, env=env, stdout=output, stderr=output)

@@ -287,7 +287,7 @@ def test_dockerfile(
     assert arguments["EXPOSE"] == "8000"
     assert "/healthz" in arguments["HEALTHCHECK"] and "curl" not in arguments["HEALTHCHECK"]
     assert "PORT" in arguments["HEALTHCHECK"], "the healthcheck asks the port the server uses"
-    assert arguments["ENTRYPOINT"].startswith("["), "exec form, so signals reach gunicorn"
+    assert arguments["ENTRYPOINT"].startswith("["), "exec form, so signals reach the server"
     assert "APP_ENV=production" in arguments["ENV"]
     assert "SECRET_KEY" not in arguments["ENV"] + arguments.get("ARG", "")
 

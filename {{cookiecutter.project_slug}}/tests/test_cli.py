@@ -1,4 +1,4 @@
-"""The console script: its help, and a real gunicorn serving real HTTP."""
+"""The console script: its help, and a real granian serving real HTTP."""
 
 import os
 import re
@@ -63,7 +63,7 @@ def production_env(settings: dict[str, Any], **variables: str) -> dict[str, str]
 
 
 def bound_url(server: "subprocess.Popen[str]", log: Path | None = None) -> str:
-    """The base URL the command prints once gunicorn has bound its port (0: a free one)."""
+    """The base URL the command prints once it has chosen its port (0: a free one)."""
     assert server.stdout is not None
     line = server.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:\d+", line)
@@ -96,7 +96,7 @@ def stop(server: "subprocess.Popen[str]") -> str:
 def test_the_command_migrates_and_serves(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
-    """It applies migrations, starts gunicorn, and answers HTTP on the printed port, naming no
+    """It applies migrations, starts granian, and answers HTTP on the printed port, naming no
     server version. Its metrics folder, made in TMPDIR, is gone once it has stopped."""
     server, base = start(
         tmp_path,
@@ -112,7 +112,7 @@ def test_the_command_migrates_and_serves(
         assert body == '{"status":"ok"}\n'
         assert _get_when_up(f"{base}/readyz") == '{"status":"ok"}\n'
         with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-            assert response.headers["Server"] == "gunicorn", "no version in Server"
+            assert response.headers["Server"] == "granian", "no version in Server"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert len(list(tmp_path.glob("metrics-*"))) == 1
     finally:
@@ -143,7 +143,7 @@ def start_workers(
 
 def until_every_worker_answers(base: str, metrics_dir: Path, workers: int) -> int:
     """GET /healthz in concurrent batches until each worker has counted one (its metric file
-    in PROMETHEUS_MULTIPROC_DIR): gunicorn binds before its workers boot. Return how many."""
+    in PROMETHEUS_MULTIPROC_DIR): the port is named before the workers boot. Return how many."""
     sent = 0
     while len(list(metrics_dir.glob("counter_*.db"))) < workers and sent < 1200:
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -154,7 +154,7 @@ def until_every_worker_answers(base: str, metrics_dir: Path, workers: int) -> in
 
 
 def _get_when_up(url: str, attempts: int = 100) -> str:
-    """GET url, retrying while gunicorn is still booting (bounded: about 10 s)."""
+    """GET url, retrying while the workers are still booting (bounded: about 10 s)."""
     for _ in range(attempts):
         try:
             with urllib.request.urlopen(url, timeout=5) as response:

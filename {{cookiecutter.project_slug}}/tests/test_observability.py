@@ -3,6 +3,7 @@
 import json
 import re
 import urllib.request
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,16 @@ from test_cli import start_workers, stop
 ACCESS_FIELDS = {"timestamp", "level", "request_id", "method", "path", "status", "duration_ms"}
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, Message]:
     request = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.read().decode(), dict(response.headers)
+        return response.status, response.read().decode(), response.headers
 
 
 def test_two_workers_log_json_and_sum_their_metrics(
     tmp_path: Path, migrated: str, settings: dict[str, Any]
 ) -> None:
-    """Under gunicorn with 2 workers: JSON lines (gunicorn's too) and one summed request count."""
+    """Under granian with 2 workers: JSON lines (granian's too) and one summed request count."""
     server, base, sent = start_workers(tmp_path, migrated, settings)
     try:
         _status, _body, headers = get(f"{base}/api/greeting/v1", {"X-Request-ID": "trace-42"})
@@ -45,7 +46,7 @@ def test_two_workers_log_json_and_sum_their_metrics(
     assert traced and traced[0]["path"] == "/api/greeting/v1"
     assert ACCESS_FIELDS <= set(traced[0]), traced[0]
     assert not [line for line in lines if line.get("path") == "/healthz"], "probes log at DEBUG"
-    assert any(line.get("logger") == "gunicorn.error" for line in lines), "gunicorn's own lines"
+    assert any(line.get("logger") == "_granian" for line in lines), "granian's own lines"
     assert all(line.startswith("{") for line in errors.splitlines() if line.strip()), errors
 
 

@@ -208,7 +208,7 @@ def test_over_http_through_the_server_command_and_a_worker(
     auth: AuthActions,
     mailbox: Mailbox,
 ) -> None:
-    """Two gunicorn workers and a Celery worker: the reset asked for and confirmed over HTTP,
+    """Two granian workers and a Celery worker: the reset asked for and confirmed over HTTP,
     the mail sent by the worker, which tries again when the server defers it (451)."""
     user_with_address(app, auth, "dana")
     mailbox.deferring = 1
@@ -239,7 +239,7 @@ def test_over_http_through_the_server_command(
     auth: AuthActions,
     mailbox: Mailbox,
 ) -> None:
-    """Two gunicorn workers: the reset asked for and confirmed over HTTP, the mail sent by
+    """Two granian workers: the reset asked for and confirmed over HTTP, the mail sent by
     the worker that answered, after its answer."""
     user_with_address(app, auth, "dana")
     server, base, _sent = start_workers(tmp_path, migrated, settings)

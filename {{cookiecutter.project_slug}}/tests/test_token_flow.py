@@ -392,7 +392,7 @@ def test_logins_are_rate_limited_per_address(make_app: MakeApp) -> None:
 def test_the_login_limit_counts_across_workers(
     tmp_path: Path, migrated: str, settings: dict[str, Any], redis_url: str
 ) -> None:
-    """With RATELIMIT_STORAGE_URI on Redis, two gunicorn workers let 4 attempts through in all,
+    """With RATELIMIT_STORAGE_URI on Redis, two granian workers let 4 attempts through in all,
     not 4 each as with memory://."""
     shared = {
         **settings,

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,13 @@ class Command:
             )
 
     def wait_ready(self) -> None:
-        """Read the address it bound, then wait until its workers have booted: one that gets
-        SIGTERM while gunicorn still forks it misses it (the arbiter's handlers are still
-        installed), and gunicorn then waits out its 30 s graceful timeout."""
+        """Read the address it serves, then wait until its workers have booted: one that gets
+        SIGTERM while it still makes its app has no handler yet, and dies without sending its
+        spans."""
         assert self.process is not None
         self.url = bound_url(self.process, self.log)
         for _ in range(200):
-            if self.log.read_text().count("Booting worker") >= self.workers:
+            if self.log.read_text().count("Started worker") >= self.workers:
                 return
             time.sleep(0.05)
 
@@ -100,14 +101,15 @@ def running(*commands: Command) -> Iterator[None]:
 
 def call(
     url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], Any]:
-    """One HTTP request; its status, headers and JSON body (errors included)."""
+) -> tuple[int, Message, Any]:
+    """One HTTP request; its status, headers (names in any case) and JSON body (errors
+    included)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), json.loads(response.read() or "null")
+            return response.status, response.headers, json.loads(response.read() or "null")
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read() or "null")
+        return error.code, error.headers, json.loads(error.read() or "null")

@@ -1,31 +1,40 @@
-"""The `{{ cookiecutter.project_slug }}` command: migrate the database, then serve the API under gunicorn."""
+"""The `{{ cookiecutter.project_slug }}` command: migrate the database, then serve the API under granian.
+
+granian (HTTP in Rust, the app on a few Python threads per worker process) was chosen by
+measurement over gunicorn's sync and gthread workers: see the README's Performance section.
+"""
 
 import argparse
 import atexit
 import logging.config
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
-from gunicorn import glogging
-from gunicorn.app.base import BaseApplication
-from gunicorn.arbiter import Arbiter
-from gunicorn.workers.base import Worker
+from granian import Granian
+from granian.constants import Interfaces
+from granian.log import LogLevels
 
 from .extensions import db
+
+# At most this many requests at once per worker, on half as many Python threads: more only
+# queue on the interpreter's lock (and granian's default allows 256 threads on 2 cores).
+BACKPRESSURE = 8
+# How long a stopping worker may take to finish its requests before it is killed.
+GRACEFUL_SECONDS = 30
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe every flag; -h prints this."""
     parser = argparse.ArgumentParser(
         prog="{{ cookiecutter.project_slug }}",
-        description="Serve {{ cookiecutter.project_name }} under gunicorn. Settings come from "
+        description="Serve {{ cookiecutter.project_name }} under granian. Settings come from "
         "the environment and .env (see .env.example); these flags override them.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
@@ -39,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-        help="gunicorn worker processes (WEB_CONCURRENCY, default %(default)s)",
+        help="worker processes (WEB_CONCURRENCY, default %(default)s)",
     )
     parser.add_argument(
         "--instance-path",
@@ -55,38 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Server(BaseApplication):
-    """gunicorn running an app that is already created."""
-
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
-                self.cfg.set(key, value)
-
-    def load(self) -> Any:  # a Flask app is a WSGI callable; gunicorn's stub type is narrower
-        return self.application
-
-
-class GunicornLogger(glogging.Logger):
-    """gunicorn's own lines in LOG_FORMAT (logconfig_dict), and no access lines: the app writes
-    one per request itself, with the request id. gunicorn would otherwise gather the fields of
-    an access line for every request, to drop it."""
-
-    def access(self, *args: Any) -> None:
-        """Write nothing."""
-
-
 def prepare(app: Flask) -> None:
     """Bring the database schema up to date."""
     with app.app_context():
         upgrade()
-        # Workers are forked from this process: they must not share its connections.
+        # The workers are started from this process: they must not share its connections.
         db.engine.dispose()
+
+
+def create_worker_app() -> Flask:
+    """Each worker's app (granian's factory), made in the worker once it has started: its own
+    database connections, and its own trace exporter, whose thread would not survive a fork."""
+    from .app import create_app
+    from .observability import traces
+
+    app = create_app()
+    if traces.enabled():
+        traces.start(app)
+    return app
 
 
 def share_metrics(argv: Sequence[str] | None) -> None:
@@ -110,22 +105,33 @@ def share_metrics(argv: Sequence[str] | None) -> None:
 
 
 def remove_metrics(folder: str, owner: int) -> None:
-    """Remove the metrics folder when the command exits: not when a forked worker does."""
+    """Remove the metrics folder when the command exits: not when a worker does."""
     if os.getpid() == owner:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def announce(server: Arbiter) -> None:
-    """Print the address gunicorn bound (with --port 0, the one the kernel chose)."""
-    for listener in server.LISTENERS:
-        print(f"Serving on {listener} (docs: /docs)", flush=True)
+def free_port(host: str, asked: int) -> tuple[int, socket.socket | None]:
+    """The port to serve on: the one asked for, or for 0 one the kernel chooses, with the socket
+    that holds it. On Linux each granian worker binds the port itself (SO_REUSEPORT); a socket
+    bound there too, never listening, keeps it ours until they have. Elsewhere the port is only
+    known to be free when chosen."""
+    if asked:
+        return asked, None
+    held = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    if sys.platform == "linux":
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    held.bind((host, 0))
+    port = int(held.getsockname()[1])
+    if sys.platform != "linux":
+        held.close()
+        return port, None
+    return port, held
 
 
-def worker_exited(server: Arbiter, worker: Worker) -> None:
-    """Keep a dead worker's counts, and drop its live-only gauges (gunicorn's child_exit)."""
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+def announce(host: str, port: int) -> None:
+    """Print the address served."""
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Serving on http://{shown}:{port} (docs: /docs)", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -135,36 +141,39 @@ def main(argv: Sequence[str] | None = None) -> None:
     from .app import create_app  # imported after share_metrics, which it must follow
     from .observability import logging_config, traces
 
-    overrides: dict[str, Any] = {}
+    # The flags override the environment: of this process and of the workers it starts.
     if args.db:
-        overrides["DATABASE_URL"] = args.db
+        os.environ["DATABASE_URL"] = args.db
     if args.instance_path:
-        overrides["INSTANCE_PATH"] = str(args.instance_path.resolve())
+        os.environ["INSTANCE_PATH"] = str(args.instance_path.resolve())
     try:
-        app = create_app(overrides)
+        app = create_app()
     except RuntimeError as error:
         sys.exit(f"{{ cookiecutter.project_slug }}: {error}")
-    traced = traces.enabled()
-    log_config = logging_config(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"], traced)
+    level = app.config["LOG_LEVEL"]
+    log_config = logging_config(app.config["LOG_FORMAT"], level, traces.enabled())
     logging.config.dictConfig(log_config)
     if not args.no_migrate:
         prepare(app)
-    options = {
-        # Port 0: gunicorn binds the kernel's choice once, before forking, and announce() names it.
-        "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        # Newer gunicorn opens a control socket under ~/.gunicorn; the API needs none.
-        "control_socket_disable": True,
-        "logconfig_dict": log_config,
-        "logger_class": GunicornLogger,
-        "when_ready": announce,
-        "child_exit": worker_exited,
-    }
-    if traced:
-        # Each worker makes its own exporter once forked (the SDK's thread would not survive a
-        # fork), and once it handles signals itself: a SIGTERM arriving in post_fork is lost.
-        options["post_worker_init"] = lambda _worker: traces.start(app)
-    Server(app, options).run()
+    port, _held = free_port(args.host, args.port)  # held until the command exits
+    server = Granian(
+        "{{ cookiecutter.package_name }}.cli:create_worker_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=args.host,
+        port=port,
+        workers=args.workers,
+        backpressure=BACKPRESSURE,
+        # A worker that dies is replaced; one that will not stop in time is killed.
+        respawn_failed_workers=True,
+        workers_kill_timeout=GRACEFUL_SECONDS,
+        # Its own lines in LOG_FORMAT; no access lines: the app writes one, with the request id.
+        log_dictconfig=log_config,
+        log_level=LogLevels(level.lower()),
+        websockets=False,  # WSGI has none
+    )
+    server.on_startup(lambda: announce(args.host, port))
+    server.serve()
 
 
 if __name__ == "__main__":

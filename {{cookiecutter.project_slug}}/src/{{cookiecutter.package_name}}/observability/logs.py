@@ -1,4 +1,4 @@
-"""Log lines: every logger, gunicorn's too, to stderr as text or JSON (LOG_FORMAT), each line
+"""Log lines: every logger, granian's too, to stderr as text or JSON (LOG_FORMAT), each line
 with the request id, and one access line per answer.
 
 A filter reads the request id from the request being served, so an access line and the
@@ -36,7 +36,7 @@ class RequestIdFilter(logging.Filter):
 
 
 def logging_config(log_format: str, level: str, traced: bool = False) -> dict[str, Any]:
-    """Every logger, gunicorn's too, to stderr in LOG_FORMAT: for dictConfig and logconfig_dict.
+    """Every logger, granian's too, to stderr in LOG_FORMAT: for dictConfig and granian.
     Traced, JSON lines also carry the trace and span ids of the span they were written in."""
     filters: dict[str, Any] = {"request_id": {"()": RequestIdFilter}}
     style: dict[str, Any] = {"format": TEXT_FORMAT}
@@ -62,8 +62,8 @@ def logging_config(log_format: str, level: str, traced: bool = False) -> dict[st
         "handlers": {"app": handler},
         "root": {"handlers": ["app"], "level": level},
         "loggers": {
-            # gunicorn writes no access lines (cli.GunicornLogger): the app does, with its id.
-            "gunicorn.error": {"handlers": ["app"], "level": level, "propagate": False},
+            # granian's own (it writes no access lines, unless asked: the app does, with its id)
+            "_granian": {"handlers": ["app"], "level": level, "propagate": False},
         },
     }
 

@@ -1,7 +1,7 @@
 """Prometheus metrics at /metrics: requests and their latency per method, route template and
 status, and the running version.
 
-Under gunicorn each worker writes its counts to PROMETHEUS_MULTIPROC_DIR and /metrics sums them
+Under the server command each worker writes its counts to PROMETHEUS_MULTIPROC_DIR and /metrics sums them
 when read (prometheus-client's multiprocess mode).
 """
 

@@ -11,9 +11,9 @@ The SDK reads its own variables (OTEL_SERVICE_NAME, default here the project slu
 OTEL_TRACES_SAMPLER, default parentbased_always_on; OTEL_RESOURCE_ATTRIBUTES; OTEL_BSP_*).
 
 Two steps, because the SDK's exporter thread must not cross a fork: init_app instruments while
-the app is made (in gunicorn's arbiter, in the worker's main process) and start() makes the
-exporter in each process that serves, after its fork (cli.py's post_worker_init, the worker's
-worker_process_init). Off, no instrumentation, tracing SDK or exporter is imported.
+the app is made (in each server worker, in the jobs worker's main process) and start() makes the
+exporter in each process that serves, after its fork (cli.py's create_worker_app, the jobs
+worker's worker_process_init). Off, no instrumentation, tracing SDK or exporter is imported.
 """
 
 import logging

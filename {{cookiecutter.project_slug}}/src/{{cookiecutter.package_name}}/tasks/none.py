@@ -45,7 +45,8 @@ class Background:
             logger.error("%s dropped: %d tasks already wait", name, QUEUE_SIZE)
 
     def start(self) -> None:
-        """A thread per process, started on first use: gunicorn forks workers after import."""
+        """A thread per process, started on first use: a thread would not survive the fork of a
+        worker process made after import."""
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self.run, name=EXTENSION, daemon=True)
