@@ -61,8 +61,8 @@ def write_report(
     text = table(rows, suites)
     header = (
         f"# Benchmark\n\n{time.strftime('%Y-%m-%d %H:%M')}, {settings['cores']:.0f} cores, "
-        f"Python {platform.python_version()}. granian with 2 workers, at most 8 requests at "
-        "once each, on 127.0.0.1, as the generated command serves "
+        f"Python {platform.python_version()}. granian with 2 workers, 4 threads each, on "
+        "127.0.0.1, as the generated command serves "
         "(the rows named after a server: that server with 2 workers; the FastAPI floor: "
         "uvicorn, 2 workers; cores: the CPU its processes used meanwhile), "
         f"`wrk -t2 -c16 -d{settings['seconds']:g}s`, medians of {settings['rounds']:.0f} "

@@ -26,7 +26,7 @@ WRK = ["wrk", "-t2", "-c16"]
 BOUND = re.compile(r"(?:Serving on|Listening at:|Uvicorn running on) (http://[\d.:]+)")
 # The generated command's settings (its cli.py), which the floors are served with too.
 WORKERS = "2"
-BACKPRESSURE = "8"
+THREADS = "4"
 
 
 class BenchError(RuntimeError):
@@ -99,7 +99,8 @@ def running(servers: dict[str, Server]) -> Iterator[dict[str, str]]:
 
 def base_env(pythonpath: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "TEST_DATABASE"))}
-    env.update(PYTHONPATH=str(pythonpath), DATABASE_URL=database_url)
+    # DRAIN_SECONDS=0: the generated command stops at once, as the others do.
+    env.update(PYTHONPATH=str(pythonpath), DATABASE_URL=database_url, DRAIN_SECONDS="0")
     return env
 
 
@@ -134,12 +135,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-def granian(factory: str, backpressure: str | None = BACKPRESSURE) -> list[str]:
+def granian(factory: str, threads: str | None = THREADS) -> list[str]:
     """granian serving the app a factory (`module:function`) makes in each worker, on a free
-    port, with the generated command's settings (or another backpressure; None: granian's own)."""
+    port, with the generated command's settings (or another number of threads running requests in
+    each worker; None: granian's own)."""
     command = [PYTHON, "-m", "granian", "--interface", "wsgi", "--no-ws", "--workers", WORKERS]
-    if backpressure:
-        command += ["--backpressure", backpressure]
+    if threads:
+        command += ["--blocking-threads", threads]
     return [*command, "--host", "127.0.0.1", "--port", str(free_port()), "--factory", factory]
 
 

@@ -25,7 +25,9 @@ import pytest
 from tests.images import RUN_FLAGS, Podman, PodmanFailed, tail
 
 READY_TIMEOUT = 60  # seconds for the entrypoint to migrate and granian to answer /readyz
-STOP_TIMEOUT = 10  # seconds podman waits after SIGTERM before SIGKILL
+# Seconds podman waits after SIGTERM before SIGKILL: DRAIN_SECONDS (5) and the graceful stop
+# (30), as the generated compose.yaml's stop_grace_period.
+STOP_TIMEOUT = 40
 HTTP_TIMEOUT = 10
 # Where Linux starts handing out ephemeral ports by default (net.ipv4.ip_local_port_range).
 EPHEMERAL_LOW = 32768

@@ -140,6 +140,7 @@ def test_served_project_keeps_its_contract(
         url = database_url(combo["database"], "st_" + combination_id(combo))
         env = {
             **project_env(project, url),
+            "DRAIN_SECONDS": "0",  # stopped at once: draining is tested on its own
             "APP_ENV": "production",
             "SECRET_KEY": "contract-test-" + "k" * 40,
             "INSTANCE_PATH": str(tmp_path / "instance"),

@@ -59,6 +59,8 @@ def production_env(settings: dict[str, Any], **variables: str) -> dict[str, str]
     """The command's environment in production mode (a real-length SECRET_KEY), then settings
     and variables."""
     given = {name: str(value) for name, value in {**settings, **variables}.items()}
+    # Stopped at once, unless a test drains (test_draining.py).
+    given.setdefault("DRAIN_SECONDS", "0")
     return child_env(APP_ENV="production", SECRET_KEY="x" * 40, **given)
 
 

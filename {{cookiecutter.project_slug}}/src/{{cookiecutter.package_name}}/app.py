@@ -9,7 +9,7 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
-from . import auth, cors, docs, errors, middleware, observability, tasks
+from . import auth, cors, docs, draining, errors, middleware, observability, tasks
 from .api import BLUEPRINTS
 from .config import configure
 from .extensions import db, ma, migrate
@@ -39,7 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # As in the Flask tutorial: the SQLite database and config.toml live here.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    configure(app, overrides, {**auth.SETTINGS, **tasks.SETTINGS, **cors.SETTINGS})
+    configure(
+        app, overrides, {**auth.SETTINGS, **tasks.SETTINGS, **cors.SETTINGS, **draining.SETTINGS}
+    )
     app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
     app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()
 

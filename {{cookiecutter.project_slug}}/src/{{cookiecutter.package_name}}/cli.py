@@ -9,11 +9,14 @@ import atexit
 import logging.config
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -21,11 +24,16 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
+from . import draining
 from .extensions import db
 
-# At most this many requests at once per worker, on half as many Python threads: more only
-# queue on the interpreter's lock (and granian's default allows 256 threads on 2 cores).
-BACKPRESSURE = 8
+logger = logging.getLogger(__name__)
+
+# Python threads running requests in each worker: more only queue on the interpreter's lock
+# (granian's default, half its connection limit, would start up to 256 on 2 cores). Requests
+# beyond them wait in granian, whose connection limit stays its own (its backpressure caps open
+# connections, idle ones kept alive included, so it must stay large).
+THREADS = 4
 # How long a stopping worker may take to finish its requests before it is killed.
 GRACEFUL_SECONDS = 30
 
@@ -101,11 +109,11 @@ def share_metrics(argv: Sequence[str] | None) -> None:
         again = sys.argv[1:] if argv is None else list(argv)
         module = "{{ cookiecutter.package_name }}.cli"
         os.execv(sys.executable, [sys.executable, "-m", module, *again])
-    atexit.register(remove_metrics, folder, os.getpid())
+    atexit.register(remove_folder, folder, os.getpid())
 
 
-def remove_metrics(folder: str, owner: int) -> None:
-    """Remove the metrics folder when the command exits: not when a worker does."""
+def remove_folder(folder: str, owner: int) -> None:
+    """Remove a folder of the command's when it exits: not when a worker does."""
     if os.getpid() == owner:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -132,6 +140,28 @@ def announce(host: str, port: int) -> None:
     """Print the address served."""
     shown = f"[{host}]" if ":" in host else host
     print(f"Serving on http://{shown}:{port} (docs: /docs)", flush=True)
+
+
+def drain_on_stop(seconds: int) -> None:
+    """Make SIGTERM drain first (granian's own handler, installed by now, runs once the seconds
+    have passed): /readyz answers 503 in every worker, which serve on meanwhile. A second
+    SIGTERM stops at once."""
+    stop = signal.getsignal(signal.SIGTERM)
+    if not seconds or not callable(stop):
+        return
+    folder = tempfile.mkdtemp(prefix="drain-")
+    atexit.register(remove_folder, folder, os.getpid())
+    draining.name_flag(folder)
+
+    def drain(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signum, stop)
+        draining.begin()
+        logger.info("Draining for %d s (DRAIN_SECONDS), then stopping", seconds)
+        timer = threading.Timer(seconds, stop, (signum, frame))
+        timer.daemon = True  # a second signal's stop does not wait for it
+        timer.start()
+
+    signal.signal(signal.SIGTERM, drain)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -163,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         address=args.host,
         port=port,
         workers=args.workers,
-        backpressure=BACKPRESSURE,
+        blocking_threads=THREADS,
         # A worker that dies is replaced; one that will not stop in time is killed.
         respawn_failed_workers=True,
         workers_kill_timeout=GRACEFUL_SECONDS,
@@ -173,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         websockets=False,  # WSGI has none
     )
     server.on_startup(lambda: announce(args.host, port))
+    server.on_startup(lambda: drain_on_stop(app.config["DRAIN_SECONDS"]))
     server.serve()
 
 

@@ -7,6 +7,7 @@ from flask import Response, current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .draining import draining
 from .errors import problem
 from .extensions import db
 from .openapi import Blueprint
@@ -32,7 +33,10 @@ def liveness() -> Response:
 @blp.response(200, StatusSchema)
 @blp.problems(503)
 def readiness() -> Any:
-    """Report whether the API can serve requests: the database answers."""
+    """Report whether the API can take requests: it is not stopping, and the database answers."""
+    if draining():
+        # Load balancers take this instance out; it still serves what they send meanwhile.
+        return problem(503, "The server is stopping.", headers={"Retry-After": "5"})
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:

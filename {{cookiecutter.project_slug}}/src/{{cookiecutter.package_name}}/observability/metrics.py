@@ -1,8 +1,8 @@
 """Prometheus metrics at /metrics: requests and their latency per method, route template and
 status, and the running version.
 
-Under the server command each worker writes its counts to PROMETHEUS_MULTIPROC_DIR and /metrics sums them
-when read (prometheus-client's multiprocess mode).
+Under the server command each worker writes its counts to PROMETHEUS_MULTIPROC_DIR and /metrics
+sums them when read (prometheus-client's multiprocess mode).
 """
 
 import hmac
