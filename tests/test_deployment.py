@@ -340,7 +340,9 @@ def test_compose(
         for dependency, condition in (service.get("depends_on") or {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
             if condition.get("condition") == "service_healthy":
-                assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
+                # its own healthcheck, or its image's (the Dockerfile's HEALTHCHECK)
+                healthy = "healthcheck" in services[dependency] or "build" in services[dependency]
+                assert healthy, f"{dependency} has no healthcheck"
         for volume in service.get("volumes", []):
             source = volume.split(":")[0] if isinstance(volume, str) else volume["source"]
             assert source.startswith((".", "/")) or source in volumes, f"undeclared {source}"
@@ -348,7 +350,17 @@ def test_compose(
             assert (project / env_file).is_file(), f"{name}: env_file {env_file} is missing"
             assert "SECRET_KEY=" in (project / env_file).read_text(), "the hook writes it"
     redis = {"redis:7"} if combo["tasks"] == "celery" else set()
-    assert images == DATABASE_IMAGES[combo["database"]] | redis, "the chosen servers only"
+    proxy = {"haproxy:2.6"}  # the lb profile's
+    assert images == DATABASE_IMAGES[combo["database"]] | redis | proxy, "the chosen servers only"
+    # The lb profile: HAProxy with the project's configuration before api and api-2, and a stop
+    # that lets each replica drain (DRAIN_SECONDS, 5) and finish its requests (30 s).
+    assert services["proxy"]["profiles"] == services["api-2"]["profiles"] == ["lb"]
+    assert (
+        "./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in services["proxy"]["volumes"]
+    )
+    assert (project / "deploy" / "haproxy.cfg").is_file()
+    for name in ("api", "api-2"):
+        assert services[name]["stop_grace_period"] == "40s", name
     if combo["tasks"] == "celery":
         worker = services["worker"]
         assert worker["image"] == services["api"]["image"], "one image, two roles"
