@@ -6,12 +6,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from client_cli import ClientCLI
 from {{ cookiecutter.package_name }}.client.cli import backend
+from {{ cookiecutter.package_name }}.extensions import db
+from {{ cookiecutter.package_name }}.models import Resource
 from serving import serving
 from test_cli import child_env
 
@@ -149,3 +154,41 @@ def test_a_broken_answer_is_one_line(
     client = ClientCLI(broken_server + prefix, tmp_path)
     result = client("resources", "list")
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", line)
+
+
+class LosingAnswers:
+    """In front of the app: the first `lose` POSTs that carry an Idempotency-Key reach it, but
+    their answers are lost (a 503 comes back instead, as from a load balancer whose replica
+    stopped mid-answer). Every key sent is noted."""
+
+    def __init__(self, app: Any, lose: int) -> None:
+        self.app, self.lose, self.keys = app, lose, list[str]()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        key = environ.get("HTTP_IDEMPOTENCY_KEY")
+        if environ["REQUEST_METHOD"] != "POST" or key is None:
+            return self.app(environ, start_response)
+        self.keys.append(key)
+        if len(self.keys) > self.lose:
+            return self.app(environ, start_response)
+        answer = self.app(environ, lambda *_args, **_kwargs: None)
+        b"".join(answer)  # the app answered in full
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"the answer was lost"]
+
+
+def test_a_create_whose_answer_is_lost_is_retried_with_its_key_and_made_once(
+    prepared: Flask, served_auth: Any, tmp_path: Path
+) -> None:
+    """The client retries a create after a 503, with the key it sent first: the API answers
+    the retry with the create it made, and the resource exists once."""
+    front = LosingAnswers(prepared, lose=2)
+    with serving(front) as url:
+        client = ClientCLI(url, tmp_path / "config")
+        served_auth.login(client)
+        created = client.json("resources", "create", "--name", "retried")
+    assert created["name"] == "retried"
+    assert len(front.keys) == 3 and len(set(front.keys)) == 1, front.keys
+    with prepared.app_context():
+        query = select(Resource.id).where(Resource.name == "retried")
+        assert len(list(db.session.scalars(query))) == 1

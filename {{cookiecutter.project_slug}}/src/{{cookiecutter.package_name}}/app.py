@@ -10,8 +10,8 @@ from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
 from . import auth, cors, docs, draining, errors, middleware, observability, tasks
-from .api import BLUEPRINTS
-from .config import configure
+from .api import BLUEPRINTS, idempotency
+from .config import Setting, configure
 from .extensions import db, ma, migrate
 from .openapi import Api, BodyErrors, ProblemDocuments
 
@@ -39,9 +39,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # As in the Flask tutorial: the SQLite database and config.toml live here.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    configure(
-        app, overrides, {**auth.SETTINGS, **tasks.SETTINGS, **cors.SETTINGS, **draining.SETTINGS}
-    )
+    # The settings each part declares, read like the core ones.
+    settings: dict[str, Setting] = {}
+    for part in (auth, tasks, cors, draining, idempotency):
+        settings.update(part.SETTINGS)
+    configure(app, overrides, settings)
     app.config["API_TITLE"] = "{{ cookiecutter.project_name }}"
     app.config["API_VERSION"] = app.config["APP_VERSION"] or app_version()
 
@@ -61,6 +63,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     middleware.init_app(app)
     cors.init_app(app)
     errors.register_error_handlers(app)
+
+    # commands
+    app.cli.add_command(idempotency.cli)
 
     # blueprints
     app.register_blueprint(docs.blp)

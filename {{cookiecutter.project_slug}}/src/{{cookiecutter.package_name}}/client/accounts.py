@@ -82,7 +82,7 @@ def create_user(
     else:
         raise click.UsageError("No terminal to ask the password on: use --password-stdin.")
     body = {"username": username, "password": password, "scopes": list(scopes), "email": email}
-    emit(api.call("POST", USERS, json=body)[0])
+    emit(api.create(USERS, body))
 
 
 @users.command("update")

@@ -97,7 +97,7 @@ def get_resource(api: Api, resource_id: int) -> None:
 def create_resource(api: Api, name: str, description: str | None) -> None:
     """Create a resource and print it."""
     body = {"name": name} | ({"description": description} if description is not None else {})
-    emit(api.call("POST", RESOURCES, json=body)[0])
+    emit(api.create(RESOURCES, body))
 
 
 @resources.command("update")

@@ -17,6 +17,7 @@ from ...auth.token.caller import caller
 from ...auth.token.models import Registration
 from ...openapi import Blueprint
 from ...validation import line
+from ..idempotency import idempotent
 from ..pagination import LINK_HEADER, Listing, Page, page_schema
 from ..users.schemas import SCOPES, email
 from ..users.v1 import ID_MAX
@@ -68,6 +69,7 @@ class Invitations(MethodView):
         return LISTING(args)
 
     @require_scopes(ADMIN_SCOPE)
+    @idempotent(blp)
     @blp.arguments(InvitationCreateSchema)
     @blp.response(202, InvitationSchema)
     @blp.problems(403, 409, 503)

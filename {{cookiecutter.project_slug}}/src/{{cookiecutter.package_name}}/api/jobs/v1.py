@@ -15,6 +15,7 @@ from ...openapi import Blueprint
 from ...tasks.celery import QueueUnavailable, enqueue
 from ...tasks.jobs import KINDS
 from ...tasks.models import STATUSES, Job
+from ..idempotency import idempotent
 
 # A report reads resources, so both routes need the resources' read scope.
 READ = "resources:read"
@@ -42,6 +43,7 @@ class JobSchema(ma.Schema):
 @blp.route("")
 class Jobs(MethodView):
     @require_scopes(READ)
+    @idempotent(blp)
     @blp.arguments(JobCreateSchema())
     @blp.response(202, JobSchema())
     @blp.problems(503)

@@ -11,6 +11,7 @@ from ...auth import current_identity, require_scopes
 from ...extensions import db
 from ...models import Resource
 from ...openapi import Blueprint
+from ..idempotency import idempotent
 from ..pagination import LINK_HEADER, Listing, Page
 from .schemas import (
     ResourceCreateSchema,
@@ -71,6 +72,7 @@ class Resources(MethodView):
         return LISTING(args)
 
     @require_scopes(WRITE)
+    @idempotent(blp)
     @blp.arguments(ResourceCreateSchema)
     @blp.response(201, ResourceSchema)
     @blp.problems(409, 503)

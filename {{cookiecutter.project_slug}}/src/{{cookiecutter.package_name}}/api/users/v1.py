@@ -19,6 +19,7 @@ from ...auth.token.models import User
 from ...extensions import db
 from ...openapi import Blueprint
 from ...validation import line
+from ..idempotency import idempotent
 from ..pagination import LINK_HEADER, Filter, Listing, Page
 from .schemas import UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema
 
@@ -65,6 +66,7 @@ class Users(MethodView):
         return LISTING(args)
 
     @require_scopes(accounts.ADMIN_SCOPE)
+    @idempotent(blp)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     @blp.problems(409, 503)
