@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from tests.ci import unavailable
 from tests.dbservers import free_port
 from tests.matrix import combination_id, combinations
-from tests.projects import PYTHON, project_env
+from tests.projects import PYTHON
 
 COMBOS = [
     {**combinations()[0], "auth": "none", "database": database}
@@ -184,8 +184,12 @@ def test_a_rolling_restart_behind_haproxy_drops_nothing(
         unavailable("haproxy is not installed: apt-get install -y haproxy")
     project = baked(combo)
     url = database_url(combo["database"], "rr_" + combo["database"])
+    # project_env() would make pytest's folder beside the shared bake, which must stay alone.
+    unset = {"DATABASE_URL", "TEST_DATABASE_URL", "APP_CONFIG_FILE", "PYTHONPATH"}
     env = {
-        **project_env(project, url),
+        **{name: value for name, value in os.environ.items() if name not in unset},
+        "PYTHONPATH": str(project / "src"),
+        "DATABASE_URL": url,
         "APP_ENV": "production",
         "SECRET_KEY": "rolling-restart-" + "k" * 40,
         "INSTANCE_PATH": str(tmp_path / "instance"),
