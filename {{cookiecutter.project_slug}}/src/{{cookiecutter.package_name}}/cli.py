@@ -104,16 +104,21 @@ def share_metrics(argv: Sequence[str] | None) -> None:
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
         return
-    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_folder("metrics-")
     if "prometheus_client" in sys.modules:
         again = sys.argv[1:] if argv is None else list(argv)
         module = "{{ cookiecutter.package_name }}.cli"
         os.execv(sys.executable, [sys.executable, "-m", module, *again])
+
+
+def own_folder(prefix: str) -> str:
+    """A temporary folder of the command's, removed when it exits (not when a worker does)."""
+    folder = tempfile.mkdtemp(prefix=prefix)
     atexit.register(remove_folder, folder, os.getpid())
+    return folder
 
 
 def remove_folder(folder: str, owner: int) -> None:
-    """Remove a folder of the command's when it exits: not when a worker does."""
     if os.getpid() == owner:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -149,9 +154,7 @@ def drain_on_stop(seconds: int) -> None:
     stop = signal.getsignal(signal.SIGTERM)
     if not seconds or not callable(stop):
         return
-    folder = tempfile.mkdtemp(prefix="drain-")
-    atexit.register(remove_folder, folder, os.getpid())
-    draining.name_flag(folder)
+    draining.name_flag(own_folder("drain-"))
 
     def drain(signum: int, frame: FrameType | None) -> None:
         signal.signal(signum, stop)

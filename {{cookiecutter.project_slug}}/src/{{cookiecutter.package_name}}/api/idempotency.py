@@ -19,7 +19,9 @@ table would keep the secret.
 
 import functools
 import hashlib
+import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -29,7 +31,7 @@ from flask import Response, current_app, request
 from flask.cli import AppGroup
 from sqlalchemy import LargeBinary, String, UniqueConstraint, and_, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..auth import current_identity
@@ -39,12 +41,15 @@ from ..extensions import Base, db
 from ..models import UTCDateTime, utcnow
 from ..openapi import Blueprint
 
+logger = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 KEY = re.compile(r"[\x21-\x7e]{1,255}")  # 1 to 255 visible ASCII characters
 # Longer than any request runs (the load balancer gives up on a replica after 60 s).
 LEASE_SECONDS = 120
 RETRY_AFTER = "1"
+SETTLE_ATTEMPTS = 3
 
 SETTINGS: Settings = {"IDEMPOTENCY_HOURS": Setting("int", 24, POSITIVE)}
 
@@ -99,13 +104,12 @@ def idempotent(blp: Blueprint) -> Callable[[View], View]:
             try:
                 response = current_app.make_response(view(*args, **kwargs))
             except BaseException:
-                db.session.rollback()
-                release(caller, key)
+                settle(release, caller, key)
                 raise
             if 200 <= response.status_code < 300:
-                remember(caller, key, response)
+                settle(remember, caller, key, response)
             else:
-                release(caller, key)
+                settle(release, caller, key)
             return response
 
         documented: View = blp.doc(parameters=[PARAMETER])(remembering)
@@ -139,6 +143,22 @@ def claim(caller: str, key: str, fingerprint: str) -> IdempotencyKey | None:
         # Gone meanwhile (its request failed): still running a moment ago, as far as we know.
         return held or IdempotencyKey(fingerprint=fingerprint, status=None)
     return None
+
+
+def settle(step: Callable[..., None], *args: Any) -> None:
+    """Record how the request ended, trying again after a passing database error (a lock held
+    too long on a busy SQLite file): a claim left unsettled refuses every retry until its lease
+    ends."""
+    for attempt in range(SETTLE_ATTEMPTS):
+        db.session.rollback()
+        try:
+            step(*args)
+            return
+        except OperationalError:
+            if attempt == SETTLE_ATTEMPTS - 1:
+                raise
+            logger.warning("idempotency key not settled; trying again", exc_info=True)
+            time.sleep(0.1 * (attempt + 1))
 
 
 def remember(caller: str, key: str, response: Response) -> None:
