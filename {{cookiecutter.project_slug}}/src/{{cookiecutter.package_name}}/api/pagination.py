@@ -26,6 +26,7 @@ from marshmallow import validate
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from ..extensions import db
+from .items import Items
 from .keyset import Column, Order, keyset_form, signer
 
 PAGE_SIZE_DEFAULT = 20
@@ -58,7 +59,7 @@ def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
     """The schema of a page of item, named after it (ResourceSchema: ResourcePageSchema)."""
     fields: dict[str, ma.fields.Field[Any]] = {
         # Always present (required), so a client generated from the spec types them plainly.
-        "items": ma.fields.Nested(item, many=True, required=True),
+        "items": Items(item, required=True),
         "page_size": ma.fields.Integer(required=True),
         "next": ma.fields.String(
             required=True,
@@ -137,7 +138,9 @@ class Listing:
         else:
             statement = self._first[order.name]
         conditions = [f.where(args[name]) for name, f in self.filters.items() if name in args]
-        rows = db.session.scalars(statement.where(*conditions), params).all()
+        if conditions:  # else the statement as built: SQLAlchemy knows its cache key already
+            statement = statement.where(*conditions)
+        rows = db.session.scalars(statement, params).all()
         items = rows[:size]
         cursor = self.cursor(order, items[-1]) if len(rows) > size else None
         page = Page(items=items, page_size=size, next=cursor)

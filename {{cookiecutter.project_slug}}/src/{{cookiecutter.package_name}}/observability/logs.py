@@ -42,7 +42,7 @@ def logging_config(log_format: str, level: str, traced: bool = False) -> dict[st
     style: dict[str, Any] = {"format": TEXT_FORMAT}
     if log_format == "json":
         style = {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "pythonjsonlogger.orjson.OrjsonFormatter",
             "format": JSON_FIELDS + (TRACE_FIELDS if traced else ""),
             "rename_fields": JSON_RENAMES,
         }
