@@ -275,7 +275,7 @@ class RedisServer(ServerProcess):
     stop_signal: ClassVar[signal.Signals] = signal.SIGTERM  # shuts down (nothing to save)
 
     def url(self, index: int = 0) -> str:
-        """redis-py / Flask-Limiter URL of database ``index``."""
+        """redis-py / limits URL of database ``index``."""
         return f"redis://{HOST}:{self.port}/{index}"
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from mailcatcher import Mailbox, smtp_server
+from {{ cookiecutter.package_name }}.auth.token import throttle
 from {{ cookiecutter.package_name }}.auth.token.models import User
 from {{ cookiecutter.package_name }}.auth.token.passwords import hash_password
-from {{ cookiecutter.package_name }}.auth.token.routes import limiter
 from {{ cookiecutter.package_name }}.auth.token.tokens import CHECKED, issue_tokens
 from {{ cookiecutter.package_name }}.extensions import db
 
@@ -136,7 +136,7 @@ def reset_auth() -> Callable[[Flask], None]:
     tokens it checked."""
 
     def reset(app: Flask) -> None:
-        limiter.reset()
+        app.extensions[throttle.EXTENSION].reset()
         app.extensions[CHECKED].clear()
 
     return reset

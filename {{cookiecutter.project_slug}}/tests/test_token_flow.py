@@ -1,6 +1,7 @@
 """The token flow end to end: log in, use, refresh, reuse, log out, and every refusal."""
 
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -387,6 +388,23 @@ def test_logins_are_rate_limited_per_address(make_app: MakeApp) -> None:
         LOGIN, json={"username": "e", "password": "x"}, environ_base={"REMOTE_ADDR": "192.0.2.7"}
     )
     assert elsewhere.status_code == 401
+
+
+def test_with_the_limit_storage_down_logins_are_counted_in_the_worker(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Redis that refuses connections refuses no login: the worker counts on its own (and
+    says so), and the limit still holds."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens once it is closed
+    client = make_app(
+        LOGIN_RATE_LIMIT="2 per minute", RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0"
+    ).test_client()
+    attempt = {"username": "mallory", "password": "Guess-number-1"}
+    statuses = [client.post(LOGIN, json=attempt).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    assert "Rate-limit storage unreachable" in caplog.text
 
 
 def test_the_login_limit_counts_across_workers(

@@ -1,7 +1,7 @@
 """auth = token: local users log in with a password for JWT access and refresh tokens.
 
 flask-jwt-extended makes and checks the tokens (tokens.py), argon2 hashes the passwords
-(passwords.py), Flask-Limiter slows password guessing (routes.py), and accounts.py decides what
+(passwords.py), rate limits slow password guessing (throttle.py), and accounts.py decides what
 an account change does, for the users API (api/users), your own account's routes (api/account)
 and `flask users` / `flask tokens` (cli.py). Codes sent by mail reset a password or verify an
 address (recovery.py), and let people in by sign-up or invitation (registration.py).
@@ -10,14 +10,13 @@ address (recovery.py), and let people in by sign-up or invitation (registration.
 from typing import Any
 
 from flask import Blueprint, Flask, Response
-from flask_limiter import RateLimitExceeded
 
 from ... import mail, tasks
 from ...config import Settings
 from ...errors import problem
 from ..base import DocsLogin
 from ..cache import TokenCache
-from . import cli, recovery, registration, routes
+from . import cli, recovery, registration, routes, throttle
 from .accounts import AccountError
 from .pats import PAT_SCHEME, PAT_SCHEME_NAME
 from .settings import TOKEN_SETTINGS, configure_jwt
@@ -56,12 +55,7 @@ def init_app(app: Flask) -> None:
     configure_jwt(app.config)
     jwt.init_app(app)
     app.extensions[CHECKED] = TokenCache(app.config["TOKEN_CACHE_TTL_SECONDS"])
-    if not app.config["RATELIMIT_STORAGE_URI"]:
-        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
-    # Storage down: count in this process for a while rather than refuse every login.
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    routes.limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, routes.too_many_requests)
+    throttle.init_app(app)
     app.register_error_handler(AccountError, refused)
     mail.init_app(app)
     tasks.register(app, recovery.RESET_JOB, recovery.request_reset, retry_on=mail.TEMPORARY)

@@ -1,24 +1,17 @@
 """Auth API, version 1: log in, refresh, log out (your own account: account.py)."""
 
-import math
-import time
-
 import marshmallow as ma
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from sqlalchemy import select
-from werkzeug.exceptions import TooManyRequests
 
-from ...errors import problem_for_http_exception
 from ...extensions import db
 from ...middleware import accepts_form
 from ...openapi import Blueprint
 from ...validation import line, text
 from ..base import unauthorized
-from . import events
+from . import events, throttle
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
 from .tokens import (
@@ -43,20 +36,11 @@ blp = Blueprint(
     description="Bearer tokens: log in with a password, refresh, log out.",
 )
 
-# Counted per client address by default; the login route adds a count per username.
-limiter = Limiter(get_remote_address)
 TOO_MANY_LOGINS = "Too many login attempts; try again later."
 
 # Token responses must not be cached (RFC 6749, section 5.1).
 NO_STORE = {"Cache-Control": "no-store"}
 BEARER: list[dict[str, list[str]]] = [{SCHEME_NAME: []}]
-
-
-@limiter.request_filter
-def _unlimited() -> bool:
-    """Only the routes that take a password have limits: the others skip the limiter's work."""
-    limited = {BLUEPRINT, ACCOUNT_BLUEPRINT, RECOVERY_BLUEPRINT, REGISTRATION_BLUEPRINT}
-    return request.blueprint not in limited
 
 
 class LoginSchema(ma.Schema):
@@ -119,12 +103,10 @@ def body_field(name: str) -> str:
 
 
 # Counted across /login and /token: either route spends the same allowance.
-logins_per_username = limiter.shared_limit(
-    login_rate_limit, "logins-per-username", key_func=username_key, error_message=TOO_MANY_LOGINS
+logins_per_username = throttle.limit(
+    login_rate_limit, "logins-per-username", TOO_MANY_LOGINS, key=username_key
 )
-logins_per_address = limiter.shared_limit(
-    login_rate_limit, "logins-per-address", error_message=TOO_MANY_LOGINS
-)
+logins_per_address = throttle.limit(login_rate_limit, "logins-per-address", TOO_MANY_LOGINS)
 
 
 def reset_rate_limit() -> str:
@@ -132,12 +114,10 @@ def reset_rate_limit() -> str:
 
 
 TOO_MANY_RESETS = "Too many reset requests; try again later."
-resets_per_login = limiter.shared_limit(
-    reset_rate_limit, "resets-per-login", key_func=login_key, error_message=TOO_MANY_RESETS
+resets_per_login = throttle.limit(
+    reset_rate_limit, "resets-per-login", TOO_MANY_RESETS, key=login_key
 )
-resets_per_address = limiter.shared_limit(
-    reset_rate_limit, "resets-per-address", error_message=TOO_MANY_RESETS
-)
+resets_per_address = throttle.limit(reset_rate_limit, "resets-per-address", TOO_MANY_RESETS)
 
 
 def sign_up_rate_limit() -> str:
@@ -150,20 +130,10 @@ def email_key() -> str:
 
 
 TOO_MANY_SIGN_UPS = "Too many sign-ups; try again later."
-sign_ups_per_email = limiter.shared_limit(
-    sign_up_rate_limit, "sign-ups-per-email", key_func=email_key, error_message=TOO_MANY_SIGN_UPS
+sign_ups_per_email = throttle.limit(
+    sign_up_rate_limit, "sign-ups-per-email", TOO_MANY_SIGN_UPS, key=email_key
 )
-sign_ups_per_address = limiter.shared_limit(
-    sign_up_rate_limit, "sign-ups-per-address", error_message=TOO_MANY_SIGN_UPS
-)
-
-
-def too_many_requests(error: RateLimitExceeded) -> Response:
-    """Answer Flask-Limiter's 429 as a problem, telling the client when to retry."""
-    breached = limiter.current_limit
-    seconds = math.ceil(breached.window.reset_time - time.time()) if breached else 60
-    too_many = TooManyRequests(error.description, retry_after=max(1, seconds))
-    return problem_for_http_exception(too_many)
+sign_ups_per_address = throttle.limit(sign_up_rate_limit, "sign-ups-per-address", TOO_MANY_SIGN_UPS)
 
 
 @blp.route("/login")

@@ -19,7 +19,7 @@ NOT_BLANK = Regexp(r"\s*\S", error="must not be empty")
 
 
 def rate_limit(value: str) -> None:
-    """Check a Flask-Limiter rate string, e.g. "5 per minute" or "5/minute;50/day"."""
+    """Check a rate string of the limits library, e.g. "5 per minute" or "5/minute;50/day"."""
     try:
         parse_many(value)
     except ValueError as error:
