@@ -3,8 +3,9 @@
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
+from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.test import TestResponse
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
@@ -120,3 +121,16 @@ def test_ids_beyond_the_column_are_404(writer: FlaskClient, method: str, resourc
 def test_odd_methods_are_405(client: FlaskClient, method: str) -> None:
     response = client.open("/api/resources/v1", method=method)
     assert_problem(response, 405)
+
+
+def test_query_arguments_read_as_werkzeug_reads_them(app: Flask) -> None:
+    """get() of an absent argument gives its default without raising; [] of one is still 400,
+    and get() with a type still converts, or gives the default when it cannot."""
+    with app.test_request_context("/?n=7&word=x&n=8"):
+        assert request.args.get("absent") is None
+        assert request.args.get("absent", "fallback") == "fallback"
+        assert request.args.get("n", type=int) == 7
+        assert request.args.get("word", -1, type=int) == -1
+        assert request.args.getlist("n") == ["7", "8"]
+        with pytest.raises(BadRequestKeyError):
+            request.args["absent"]

@@ -12,6 +12,7 @@ from flask import Flask, Request, Response, current_app, has_request_context, re
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
 from flask.views import MethodView
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -116,6 +117,24 @@ class JSONProvider(DefaultJSONProvider):
         return data
 
 
+class Arguments(ImmutableMultiDict[str, str]):
+    """A request's query (and form) arguments as werkzeug keeps them, but for get() of an absent
+    key: werkzeug raises and catches an HTTP exception (BadRequestKeyError) for each, and webargs
+    asks for every argument a route declares, most of them absent on most requests. Half the
+    time of reading a list's query arguments went there."""
+
+    def get(  # type: ignore[override]
+        self, key: str, default: Any = None, type: Callable[[str], Any] | None = None
+    ) -> Any:
+        if key not in self:
+            return default
+        return super().get(key, default) if type is None else super().get(key, default, type)
+
+
+class APIRequest(Request):
+    parameter_storage_class = Arguments
+
+
 class NoSessions(SessionInterface):
     """The API is stateless (callers send bearer tokens): no request opens a cookie session.
 
@@ -134,6 +153,7 @@ def init_app(app: Flask) -> None:
     """Install the envelope and the hooks and, behind reverse proxies, trust their X-Forwarded-*
     headers."""
     app.json = JSONProvider(app)
+    app.request_class = APIRequest
     app.session_interface = NoSessions()
     https_only = app.config["PREFERRED_URL_SCHEME"] == "https"
     app.wsgi_app = Envelope(  # type: ignore[method-assign]
