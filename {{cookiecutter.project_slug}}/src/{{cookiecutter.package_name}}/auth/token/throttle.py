@@ -10,6 +10,7 @@ storage again: a Redis outage slows guessing down less but refuses no login.
 """
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -64,7 +65,7 @@ class Counters:
             stats = self._strategy().get_window_stats(item, self.prefix, scope, key)
         except Exception:  # the storage failed since the hit
             return int(item.get_expiry())
-        return max(1, int(stats.reset_time - time.time() + 0.999))
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     def reset(self) -> None:
         """Forget every count (the tests' shared apps, between tests)."""
