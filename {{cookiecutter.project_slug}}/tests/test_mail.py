@@ -1,6 +1,7 @@
 """Mail: MAIL_URL read and refused as every setting is, and messages delivered to a real SMTP
 server, in plain text and HTML, over STARTTLS with a login where the URL says so."""
 
+import random
 import smtplib
 from collections.abc import Callable
 from pathlib import Path
@@ -83,6 +84,22 @@ def test_a_message_goes_in_text_and_html(make_app: MakeApp) -> None:
     assert html is not None and "<code>C0DE</code>" in html.get_content()
     assert app.config["API_TITLE"] in html.get_content()
     assert "http" not in html.get_content(), "no link leaves the project, no tracking pixel"
+
+
+def test_writing_a_message_leaves_the_random_module_alone(make_app: MakeApp) -> None:
+    """A message is written out in the background thread too: the random module's state is
+    shared by the whole process (a test's generator seeds it), so a boundary comes from secrets."""
+    app = make_app(MAIL_URL="smtp://localhost:1025?tls=none", MAIL_FROM=SENDER)
+    before = random.getstate()
+    with app.app_context():
+        first, second = (
+            mail.compose("verify_email", "dana@example.org", "Hi", username="d", code="C", hours=2)
+            for _ in range(2)
+        )
+        raw = first.as_string()
+    assert random.getstate() == before
+    assert first.get_boundary() != second.get_boundary()
+    assert f"--{first.get_boundary()}--" in raw
 
 
 def test_starttls_and_a_login_on_a_self_signed_certificate(

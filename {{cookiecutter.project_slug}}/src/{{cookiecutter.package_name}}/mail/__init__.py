@@ -7,6 +7,7 @@ the answer. A failure is logged with the request's id and trace id, never shown 
 """
 
 import logging
+import secrets
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -72,6 +73,9 @@ def compose(template: str, to: str, subject: str, **context: Any) -> EmailMessag
     message["To"] = Address(addr_spec=to)
     message.set_content(templates.get_template(f"{template}.txt").render(context))
     message.add_alternative(templates.get_template(f"{template}.html").render(context), "html")
+    # Its own boundary: left unset, the email package draws one from the random module's shared
+    # state, and a message is written out in a background thread as well as in a request.
+    message.set_boundary(f"=_{secrets.token_hex(16)}")
     return message
 
 
