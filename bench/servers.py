@@ -27,6 +27,11 @@ BOUND = re.compile(r"(?:Serving on|Listening at:|Uvicorn running on) (http://[\d
 # The generated command's settings (its cli.py), which the floors are served with too.
 WORKERS = "2"
 THREADS = "4"
+# Before each measured run the machine must have gone quiet: at most this share of its cores busy
+# over a short window, waited for up to QUIET_TIMEOUT seconds.
+QUIET_SHARE = 0.10
+QUIET_WINDOW = 0.2
+QUIET_TIMEOUT = 30
 
 
 class BenchError(RuntimeError):
@@ -172,6 +177,34 @@ def wrk(
     return float(rate.group(1))
 
 
+def busy_share(window: float = QUIET_WINDOW) -> float:
+    """The share of the machine's cores busy over the next window seconds (from /proc/stat)."""
+
+    def ticks() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(value) for value in stat.readline().split()[1:]]
+        idle = values[3] + values[4]  # idle and waiting for I/O
+        return sum(values) - idle, sum(values)
+
+    busy, total = ticks()
+    time.sleep(window)
+    busy_after, total_after = ticks()
+    return (busy_after - busy) / max(1, total_after - total)
+
+
+def settle() -> float:
+    """Wait until the machine is quiet, so that a run measures its own server alone and not the
+    work an earlier run left behind (a password reset's mail goes out after its answer, a
+    traced server exports its spans after the run). Seconds waited: after QUIET_TIMEOUT it says
+    so on stderr and goes on (something else keeps the machine busy)."""
+    started = time.monotonic()
+    while busy_share() > QUIET_SHARE:
+        if time.monotonic() - started > QUIET_TIMEOUT:
+            print(f"bench: the machine stayed busy for {QUIET_TIMEOUT} s", file=sys.stderr)
+            break
+    return time.monotonic() - started
+
+
 def alternate(
     endpoints: dict[str, tuple[str, dict[str, str]]],
     pairs: Sequence[tuple[str, str]],
@@ -181,8 +214,8 @@ def alternate(
 ) -> dict[str, float]:
     """Median req/s of each endpoint (label: URL and headers; POSTed with its JSON body where
     bodies has one), the A and B of each pair run one after the other, in turn A first and B
-    first (ABBA over the rounds), so the machine's drift falls on both sides. More than one
-    round starts with a one-second warm-up of each."""
+    first (ABBA over the rounds), so the machine's drift falls on both sides, each on a quiet
+    machine (settle). More than one round starts with a one-second warm-up of each."""
     bodies = bodies or {}
     if rounds > 1:  # imports, connections, caches; one round is a smoke run
         for label, (url, headers) in endpoints.items():
@@ -194,5 +227,7 @@ def alternate(
                 if rounds == 1 and samples[label]:
                     continue  # a smoke run: one figure of each endpoint will do
                 url, headers = endpoints[label]
+                if rounds > 1:  # a smoke run's figures are not compared
+                    settle()
                 samples[label].append(wrk(url, seconds, headers, bodies.get(label)))
     return {label: statistics.median(values) for label, values in samples.items() if values}

@@ -39,6 +39,7 @@ from bench.servers import (
     generated,
     granian,
     running,
+    settle,
     wrk,
 )
 from bench.stack import SQLITE, SQLITE_ROWS, cursor_pages, sqlite, token_login
@@ -166,14 +167,17 @@ def drive(
     seconds: float,
     rounds: int,
 ) -> dict[str, Figure]:
-    """Each endpoint (URL, headers, the server's PID) driven by wrk; in each group, in turn
-    forwards and backwards over the rounds, so the machine's drift falls on every member."""
+    """Each endpoint (URL, headers, the server's PID) driven by wrk on a quiet machine (settle);
+    in each group, in turn forwards and backwards over the rounds, so the machine's drift falls
+    on every member."""
     rates: dict[str, list[float]] = {label: [] for label in endpoints}
     cores: dict[str, list[float]] = {label: [] for label in endpoints}
     for number in range(rounds):
         for group in groups:
             for label in group if number % 2 == 0 else reversed(group):
                 url, headers, pid = endpoints[label]
+                if rounds > 1:  # a smoke run's figures are not compared
+                    settle()
                 before, started = cpu_seconds(pid), time.perf_counter()
                 rates[label].append(wrk(url, seconds, headers))
                 cores[label].append((cpu_seconds(pid) - before) / (time.perf_counter() - started))
