@@ -115,6 +115,9 @@ def test_starttls_and_a_login_on_a_self_signed_certificate(
             compose_and_deliver(app, untrusted)
         assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
         assert not isinstance(refused.value, smtp.TemporaryFailure)
+        # The CAs are read once per file: with its CA, the server is trusted again.
+        compose_and_deliver(app, url)
+        assert len(mailbox.wait_for(2)) == 2
 
 
 def test_a_4xx_reply_or_no_server_is_temporary_and_a_5xx_is_not(make_app: MakeApp) -> None:

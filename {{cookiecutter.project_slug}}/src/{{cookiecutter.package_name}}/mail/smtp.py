@@ -10,6 +10,7 @@ to connect are each one constructor. This module is the only one that imports sm
 `?cafile=PATH` trusts a private CA (or a self-signed certificate) besides the system's.
 """
 
+import functools
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -66,11 +67,19 @@ def parse_url(url: str) -> MailServer:
     )
 
 
+@functools.cache
+def tls_context(cafile: str | None) -> ssl.SSLContext:
+    """The system's CAs, and cafile's, read once per process: reading them costs about 30 ms,
+    more than all the rest of a delivery. A changed cafile is read on the next start."""
+    return ssl.create_default_context(cafile=cafile)
+
+
 def deliver(url: str, raw: str, sender: str, recipients: list[str]) -> None:
     """Hand one message to the server; TemporaryFailure if it may work later, another
     smtplib.SMTPException if it will not (a refused sender or recipient, bad credentials)."""
     server = parse_url(url)
-    context = ssl.create_default_context(cafile=server.cafile)
+    encrypted = server.scheme == "smtps" or server.tls == "starttls"
+    context = tls_context(server.cafile) if encrypted else None
     try:
         if server.scheme == "smtps":
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -79,7 +88,7 @@ def deliver(url: str, raw: str, sender: str, recipients: list[str]) -> None:
         else:
             connection = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
         with connection:
-            if server.scheme == "smtp" and server.tls == "starttls":
+            if context is not None and server.scheme == "smtp":
                 connection.starttls(context=context)
             if server.username is not None:
                 connection.login(server.username, server.password or "")
