@@ -76,17 +76,20 @@ def init_app(app: Flask) -> None:
 def _access_line(response: Response) -> Response:
     """One line per answer, with its status and time (probes' at DEBUG: an orchestrator asks
     them every few seconds). Below the level, nothing is gathered."""
-    rule = request.url_rule
+    # The request itself, not its proxy: each attribute read through the proxy looks it up anew.
+    served = request._get_current_object()  # type: ignore[attr-defined]
+    rule = served.url_rule
     level = logging.DEBUG if rule and rule.rule in PROBES else logging.INFO
     if access_log.isEnabledFor(level):
-        environ = request.environ
+        environ = served.environ
         now = time.perf_counter()
         elapsed_ms = round((now - environ.get(STARTED, now)) * 1000, 1)
-        path, method, status = request.full_path.rstrip("?"), request.method, response.status_code
+        path, method, status = served.full_path.rstrip("?"), served.method, response.status_code
+        remote_addr = served.remote_addr
         access_log.log(
             level,
             '%s "%s %s" %s %.1fms request_id=%s',
-            request.remote_addr,
+            remote_addr,
             method,
             path,
             status,
@@ -97,7 +100,7 @@ def _access_line(response: Response) -> Response:
                 "path": path,
                 "status": status,
                 "duration_ms": elapsed_ms,
-                "remote_addr": request.remote_addr,
+                "remote_addr": remote_addr,
             },
         )
     return response

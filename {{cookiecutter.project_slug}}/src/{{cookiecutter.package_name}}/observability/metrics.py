@@ -45,10 +45,13 @@ def init_app(app: Flask) -> None:
 def _count(response: Response) -> Response:
     """Count the answer by route template and status, with its time."""
     now = time.perf_counter()
-    rule, method = request.url_rule, request.method
-    requests, latency = _series(method, rule.rule if rule else "unmatched", response.status_code)
+    served = request._get_current_object()  # type: ignore[attr-defined]
+    rule = served.url_rule
+    requests, latency = _series(
+        served.method, rule.rule if rule else "unmatched", response.status_code
+    )
     requests.inc()
-    latency.observe(now - request.environ.get(STARTED, now))
+    latency.observe(now - served.environ.get(STARTED, now))
     return response
 
 
