@@ -71,6 +71,21 @@ def test_the_link_header_names_the_next_page(writer: FlaskClient) -> None:
     assert "Link" not in second.headers
 
 
+def test_the_link_header_keeps_the_prefix_and_the_host_the_app_is_served_under(
+    writer: FlaskClient,
+) -> None:
+    """Mounted under a path (SCRIPT_NAME) and asked for by another host, the next page's URL
+    is still this list's, as request.base_url gives it."""
+    for name in NAMES[:3]:
+        create(writer, name)
+    environ = {"SCRIPT_NAME": "/my api", "HTTP_HOST": "api.example.org:8443"}
+    first = writer.get(f"{URL}?page_size=2", environ_overrides=environ)
+    link = LINK.match(first.headers["Link"])
+    assert link is not None
+    expected = "http://api.example.org:8443/my%20api/api/resources/v1?page_size=2&"
+    assert link["url"].startswith(expected)
+
+
 def test_rows_written_during_a_walk_neither_repeat_nor_hide_the_others(
     writer: FlaskClient,
 ) -> None:

