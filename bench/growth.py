@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import floor
 from bench.report import Row
-from bench.servers import BenchError, alternate, bare, generated, running
+from bench.servers import BenchError, Runs, alternate, bare, generated, running
 from bench.tables import explain, fill, version
 from bench.walk import LIST, WALK, Walk, floor_page, key, same_page, walk, with_cursor
 from tests import dbservers
@@ -65,8 +65,8 @@ def pages(url: str, walked: Walk) -> dict[str, str]:
 
 def drive(
     kind: str, project: Path, work: Path, seconds: float, rounds: int, large: int
-) -> tuple[dict[str, float], Walk, str, str]:
-    """Serve, fill, walk and alternate on one database: the medians by endpoint, the walk of
+) -> tuple[Runs, Walk, str, str]:
+    """Serve, fill, walk and alternate on one database: the runs of each endpoint, the walk of
     the large table, the server's name and version, and the plan of a middle page's query."""
     sizes = {"small": SMALL, "large": large}
     with start(kind, work / kind) as database:
@@ -91,16 +91,16 @@ def drive(
             same_page(endpoints["large, middle"][0], endpoints["floor, middle"][0])
             pairs = [(f"large, {where}", f"small, {where}") for where in PAGES]
             pairs.append(("large, middle", "floor, middle"))
-            medians = alternate(endpoints, pairs, seconds, rounds)
+            runs = alternate(endpoints, pairs, seconds, rounds)
         plan = explain(databases["large"], floor.page_query(20, key(middle.last)))
-        return medians, walks["large"], version(databases["large"]), plan
+        return runs, walks["large"], version(databases["large"]), plan
 
 
 def measure(
     kind: str, project: Path, work: Path, seconds: float, rounds: int, large: int
 ) -> tuple[list[Row], str]:
     """The rows of titles(DATABASES[kind]), and a note on the walk and the query's plan."""
-    medians, walked, server, plan = drive(kind, project, work, seconds, rounds, large)
+    runs, walked, server, plan = drive(kind, project, work, seconds, rounds, large)
     title = dict(zip([*PAGES, "floor", "walk"], titles(DATABASES[kind]), strict=True))
     data = f"{server}, {spaced(large)} rows"
     rows = [
@@ -108,11 +108,12 @@ def measure(
             title[where],
             f"{server}, {spaced(large)} vs {spaced(SMALL)} rows",
             f"{spaced(large)} rows",
-            medians[f"large, {where}"],
+            runs.median(f"large, {where}"),
             f"{spaced(SMALL)} rows",
-            medians[f"small, {where}"],
+            runs.median(f"small, {where}"),
             "req/s",
             PAGE_TARGET,
+            paired=runs.ratio(f"large, {where}", f"small, {where}"),
         )
         for where in PAGES
     ]
@@ -121,11 +122,12 @@ def measure(
             title["floor"],
             f"{data}, middle page",
             "generated list",
-            medians["large, middle"],
+            runs.median("large, middle"),
             "floor list",
-            medians["floor, middle"],
+            runs.median("floor, middle"),
             "req/s",
             FLOOR_TARGET,
+            paired=runs.ratio("large, middle", "floor, middle"),
         )
     )
     first, last = walked.tenths()

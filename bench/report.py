@@ -23,9 +23,12 @@ class Row:
     unit: str
     target: float | None  # the least A/B the issue asks for (the most, if at_most)
     at_most: bool = False
+    paired: float | None = None  # A/B of runs side by side (servers.Runs.ratio), if measured
 
     @property
     def ratio(self) -> float:
+        if self.paired is not None:
+            return self.paired
         return self.a_value / self.b_value if self.b_value else 0.0
 
 
@@ -66,7 +69,9 @@ def write_report(
         "(the rows named after a server: that server with 2 workers; the FastAPI floor: "
         "uvicorn, 2 workers; cores: the CPU its processes used meanwhile), "
         f"`wrk -t2 -c16 -d{settings['seconds']:g}s`, medians of {settings['rounds']:.0f} "
-        f"alternated run(s) per side; load average before the run {settings['load']:.2f} "
+        "alternated run(s) per side; A/B is the median of the rounds' ratios, A's run of a round "
+        "against B's of the same round (where A and B were not run in one, the medians' ratio); "
+        f"load average before the run {settings['load']:.2f} "
         "(other work on the machine skews the figures). `make bench` (BENCH_SECONDS, "
         "BENCH_ROWS) reruns it. The Data column names the database and the rows of the "
         "resources table each row was measured on; the PostgreSQL and MariaDB servers are "

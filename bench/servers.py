@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import floor
@@ -209,14 +210,38 @@ def settle() -> float:
     return time.monotonic() - started
 
 
+@dataclass
+class Runs:
+    """What alternate() measured: each endpoint's req/s, run by run, and each pair's ratios,
+    round by round: its A's run against its B's, the two taken one after the other."""
+
+    rates: dict[str, list[float]]
+    ratios: dict[tuple[str, str], list[float]]
+
+    def median(self, label: str) -> float:
+        return statistics.median(self.rates[label])
+
+    def ratio(self, a: str, b: str) -> float:
+        """A/B: the median of the rounds' ratios of the pair (a, b), or of (b, a) inverted; for
+        endpoints never run as a pair (or a smoke run's), the ratio of their medians.
+
+        The machine's speed drifts by a fifth over minutes here (another machine's load on the
+        same host): two runs side by side see the same drift, medians taken minutes apart not."""
+        if paired := self.ratios.get((a, b)):
+            return statistics.median(paired)
+        if paired := self.ratios.get((b, a)):
+            return 1 / statistics.median(paired)
+        return self.median(a) / self.median(b)
+
+
 def alternate(
     endpoints: dict[str, tuple[str, dict[str, str]]],
     pairs: Sequence[tuple[str, str]],
     seconds: float,
     rounds: int,
     bodies: dict[str, str] | None = None,
-) -> dict[str, float]:
-    """Median req/s of each endpoint (label: URL and headers; POSTed with its JSON body where
+) -> Runs:
+    """The req/s of each endpoint (label: URL and headers; POSTed with its JSON body where
     bodies has one), the A and B of each pair run one after the other, in turn A first and B
     first (ABBA over the rounds), so the machine's drift falls on both sides, each on a quiet
     machine (settle). More than one round starts with a one-second warm-up of each."""
@@ -224,14 +249,18 @@ def alternate(
     if rounds > 1:  # imports, connections, caches; one round is a smoke run
         for label, (url, headers) in endpoints.items():
             wrk(url, 1, headers, bodies.get(label))
-    samples: dict[str, list[float]] = {label: [] for label in endpoints}
+    runs = Runs({label: [] for label in endpoints}, {pair: [] for pair in pairs})
     for number in range(rounds):
         for a, b in pairs:
+            side_by_side = {}
             for label in (a, b) if number % 2 == 0 else (b, a):
-                if rounds == 1 and samples[label]:
+                if rounds == 1 and runs.rates[label]:
                     continue  # a smoke run: one figure of each endpoint will do
                 url, headers = endpoints[label]
                 if rounds > 1:  # a smoke run's figures are not compared
                     settle()
-                samples[label].append(wrk(url, seconds, headers, bodies.get(label)))
-    return {label: statistics.median(values) for label, values in samples.items() if values}
+                side_by_side[label] = wrk(url, seconds, headers, bodies.get(label))
+                runs.rates[label].append(side_by_side[label])
+            if len(side_by_side) == 2:
+                runs.ratios[a, b].append(side_by_side[a] / side_by_side[b])
+    return runs

@@ -159,6 +159,12 @@ def cpu_seconds(root: int) -> float:
 class Figure:
     rate: float  # requests per second, median of the rounds
     cores: float  # CPU seconds per second of the server's processes, median of the rounds
+    rates: list[float]  # requests per second, round by round
+
+    def against(self, other: "Figure") -> float:
+        """The median of the rounds' ratios of this figure to the other (their groups ran
+        together in each round, so each ratio sees the machine of one moment)."""
+        return statistics.median(a / b for a, b in zip(self.rates, other.rates, strict=True))
 
 
 def drive(
@@ -182,7 +188,9 @@ def drive(
                 rates[label].append(wrk(url, seconds, headers))
                 cores[label].append((cpu_seconds(pid) - before) / (time.perf_counter() - started))
     return {
-        label: Figure(statistics.median(rates[label]), statistics.median(cores[label]))
+        label: Figure(
+            statistics.median(rates[label]), statistics.median(cores[label]), rates[label]
+        )
         for label in endpoints
     }
 
@@ -257,6 +265,7 @@ def rows(figures: dict[str, Figure]) -> list[Row]:
                     figures[b].rate,
                     "req/s",
                     target,
+                    paired=figures[a].against(figures[b]),
                 )
             )
     return found

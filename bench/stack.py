@@ -262,12 +262,22 @@ def measure(projects: dict[str, Path], work: Path, seconds: float, rounds: int) 
                 "reset unknown": json.dumps({"login": "nobody-at-all"}),
             }
             pairs = [(a, b) for _t, a, b, _r in PAIRS]
-            medians = alternate(endpoints, pairs, seconds, rounds, bodies)
+            runs = alternate(endpoints, pairs, seconds, rounds, bodies)
     finally:
         catcher.__exit__(None, None, None)
         spans.stop()
         provider.stop()
     return [
-        Row(title, SQLITE, a, medians[a], b, medians[b], "req/s", target)
+        Row(
+            title,
+            SQLITE,
+            a,
+            runs.median(a),
+            b,
+            runs.median(b),
+            "req/s",
+            target,
+            paired=runs.ratio(a, b),
+        )
         for title, a, b, target in PAIRS + DERIVED
     ]
