@@ -1,10 +1,10 @@
 """Bake what the comparisons need, serve each, drive them with wrk, report.
 
 Every comparison is measured in this run: A and B alternate (ABBA over the rounds), and A/B is
-the median of the rounds' ratios, so the machine's drift falls on both sides. The stack's rows run on SQLite
-with 100 rows (bench.stack), as do those of the servers the app could run under, against the
-FastAPI floor (bench.serving); those of lists as tables grow, on PostgreSQL and on MariaDB with
-1 000 and BENCH_ROWS rows (bench.growth).
+the median of the rounds' ratios, so the machine's drift falls on both sides. The stack's rows
+run on SQLite with 100 rows (bench.stack), as do those of the servers the app could run under,
+against the FastAPI floor (bench.serving); those of lists as tables grow, on PostgreSQL and on
+MariaDB with 1 000 and BENCH_ROWS rows (bench.growth).
 """
 
 import os
